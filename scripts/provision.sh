@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Provision a Debian/Ubuntu machine for the course: system packages, Node, kernel mounts.
+# Used by .ci/run and by the Vagrantfile, so what CI tests is what students get.
+# Idempotent: when everything is already there it only checks and returns.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "provision.sh: run as root (sudo bash scripts/provision.sh)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 make g++ python3)
+# bpftool is its own package on Debian 12 and lives in linux-tools on Ubuntu.
+if apt-cache show bpftool >/dev/null 2>&1 || ! command -v apt-cache >/dev/null; then
+  packages+=(bpftool)
+else
+  packages+=("linux-tools-$(uname -r)" linux-tools-common)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "provision: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node 20+ is needed (node-addon-api, vitest 4). Install from the distribution if absent.
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "provision: Node.js >= 20 is required; installing nodejs/npm from the distribution"
+  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+# Kernel filesystems the labs need.
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+echo "provision: ok (clang $(clang -dumpversion), libbpf $(pkg-config --modversion libbpf), node $(node --version))"
