@@ -1,0 +1,221 @@
+// A BPF object: the compiled ELF file with its programs, maps and global variables. Its life is
+// the libbpf one: open -> set globals -> load -> attach / use maps -> close.
+import { openSync, readSync, closeSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { NativeMapInfo, NativeObject } from "./addon.ts";
+import { addon } from "./addon.ts";
+import { Btf } from "./btf.ts";
+import { BpfError, closedError } from "./errors.ts";
+import { BpfMap } from "./map.ts";
+import { Link, Program } from "./program.ts";
+import { RingBuffer, type RingBufferOptions } from "./ringbuf.ts";
+
+const EM_BPF = 247;
+
+/** Rejects files that are not BPF ELF objects before libbpf sees them, with a reason. */
+function checkElfHeader(header: Uint8Array, what: string): void {
+  const bytes = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  if (bytes.length < 20 || bytes.readUInt32BE(0) !== 0x7f454c46) {
+    throw new BpfError("open", `${what} is not a BPF object: it is not an ELF file (build it with \`npm run build\`)`, "ENOEXEC", 8);
+  }
+  const machine = bytes[5] === 2 ? bytes.readUInt16BE(18) : bytes.readUInt16LE(18);
+  if (machine !== EM_BPF) {
+    throw new BpfError("open", `${what} is not a BPF object: it is an ELF file for machine ${machine}, not BPF (compile with clang -target bpf)`, "ENOEXEC", 8);
+  }
+}
+
+function readHeader(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    const hint = code === "ENOENT" ? " (did `npm run build` compile it?)" : "";
+    throw new BpfError("open", `cannot open BPF object ${path}: ${code}${hint}`, code, 0);
+  }
+  try {
+    const header = Buffer.alloc(64);
+    return header.subarray(0, readSync(fd, header, 0, 64, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Which global-data map holds which variable: ".bss", ".data", ".rodata" (and .rodata.*). */
+interface GlobalLocation { map: NativeMapInfo; section: string }
+
+export class BpfObject implements Disposable {
+  private readonly native: NativeObject;
+  private readonly mapInfo: NativeMapInfo[];
+  private readonly programList: Program[];
+  private readonly children = new Set<Link | BpfMap | RingBuffer<unknown>>();
+  private readonly mapHandles = new Map<string, BpfMap>();
+  /** The object's type information, used to decode keys, values and records. */
+  readonly btf: Btf | undefined;
+
+  private constructor(native: NativeObject) {
+    this.native = native;
+    this.mapInfo = native.maps();
+    const raw = native.btf();
+    this.btf = raw ? Btf.parse(raw) : undefined;
+    const track = (link: import("./addon.ts").NativeLink) => {
+      const wrapped = new Link(link, (l) => this.children.delete(l));
+      this.children.add(wrapped);
+      return wrapped;
+    };
+    this.programList = native.programs().map((p) => new Program(native, p.name, p.section, p.type, track));
+  }
+
+  /**
+   * Opens a compiled object from a path, a file: URL (`new URL("./x.bpf.o", import.meta.url)`)
+   * or its bytes. Nothing reaches the kernel until load().
+   */
+  static open(source: string | URL | Uint8Array, options: { name?: string } = {}): BpfObject {
+    if (source instanceof Uint8Array) {
+      checkElfHeader(source, "the given bytes");
+      return new BpfObject(new addon.NativeObject(Buffer.from(source), options.name));
+    }
+    if (typeof source !== "string" && !(source instanceof URL)) {
+      throw new TypeError("BpfObject.open() takes a path, a file: URL or a Uint8Array");
+    }
+    const path = source instanceof URL ? fileURLToPath(source) : source;
+    checkElfHeader(readHeader(path), path);
+    return new BpfObject(new addon.NativeObject(path, options.name));
+  }
+
+  private live(): NativeObject {
+    if (this.native.closed) throw closedError("BPF object");
+    return this.native;
+  }
+
+  get name(): string { return this.live().name; }
+  get loaded(): boolean { return this.live().loaded; }
+  get closed(): boolean { return this.native.closed; }
+
+  get programs(): readonly Program[] { this.live(); return this.programList; }
+
+  /** Map names and shapes, including the global-data maps (.bss/.data/.rodata). */
+  get maps(): readonly NativeMapInfo[] { this.live(); return this.mapInfo; }
+
+  program(name: string): Program {
+    this.live();
+    const found = this.programList.find((p) => p.name === name);
+    if (!found) {
+      throw new BpfError("not-found", `no program named '${name}' (programs: ${this.programList.map((p) => p.name).join(", ") || "none"})`, "ENOENT", 2);
+    }
+    return found;
+  }
+
+  /** Keep a program out of load() (before load), e.g. to load a lab's programs one by one. */
+  setAutoload(program: string, autoload: boolean): this {
+    this.live().setAutoload(program, autoload);
+    return this;
+  }
+
+  /**
+   * Loads every program into the kernel (the verifier checks them now) and creates the maps.
+   * Throws VerifierError with the verifier's log and the C line it stopped at.
+   */
+  load(): this {
+    this.live().load();
+    return this;
+  }
+
+  /** Attaches every loaded program where its SEC() says; returns the links. */
+  attach(): Link[] {
+    return this.programList.filter((p) => p.section !== "xdp" && this.live().programs().find((q) => q.name === p.name)?.autoload).map((p) => p.attach());
+  }
+
+  /** A map by name (after load). The same handle is returned each time; keys/values decode from BTF. */
+  map<K = unknown, V = unknown>(name: string): BpfMap<K, V> {
+    const cached = this.mapHandles.get(name);
+    if (cached && !cached.closed) return cached as BpfMap<K, V>;
+    const native = this.live().openMap(name);
+    const info = this.mapInfo.find((m) => m.name === name)!;
+    const map = new BpfMap<K, V>(native, info, this.btf, (m) => this.children.delete(m as BpfMap));
+    this.mapHandles.set(name, map as BpfMap);
+    this.children.add(map as BpfMap);
+    return map;
+  }
+
+  /**
+   * A ring buffer consumer for map `name`, decoding records as `recordType` (a BTF type name
+   * such as "struct event") when given, else handing out Buffers.
+   */
+  ringBuffer<T = Buffer>(name: string, options: RingBufferOptions<T> & { recordType?: string } = {}): RingBuffer<T> {
+    const { recordType, ...rest } = options;
+    const codec = recordType ? this.codecFor<T>(recordType) : rest.codec;
+    const ring = new RingBuffer<T>(this.map(name), { ...rest, ...(codec ? { codec } : {}) });
+    this.children.add(ring as RingBuffer<unknown>);
+    return ring;
+  }
+
+  /** The codec for a named BTF type, e.g. "struct event". */
+  codecFor<T = unknown>(typeName: string): import("./btf.ts").Codec<T> {
+    if (!this.btf) throw new BpfError("btf", `${this.name} has no BTF: compile it with -g (npm run build does)`, "ENOENT", 2);
+    const type = this.btf.find(typeName);
+    if (!type) throw new BpfError("btf", `no type '${typeName}' in ${this.name}'s BTF (clang keeps only types that globals, maps and functions use: add EXPORT_STRUCT(name); from common.h to the BPF source)`, "ENOENT", 2);
+    return this.btf.codec(type.id) as import("./btf.ts").Codec<T>;
+  }
+
+  private findGlobal(name: string): GlobalLocation {
+    const btf = this.btf;
+    if (btf) {
+      for (const map of this.mapInfo) {
+        if (!map.internal || !map.btfValueTypeId) continue;
+        const section = btf.type(map.btfValueTypeId).name;
+        const vars = btf.codec(map.btfValueTypeId).decode(Buffer.alloc(map.valueSize)) as Record<string, unknown>;
+        if (Object.hasOwn(vars, name)) return { map, section };
+      }
+    }
+    const all = this.globalNames();
+    throw new BpfError("not-found", `no global variable '${name}' in ${this.name} (globals: ${all.join(", ") || "none"})`, "ENOENT", 2);
+  }
+
+  private globalNames(): string[] {
+    if (!this.btf) return [];
+    return this.mapInfo.filter((m) => m.internal && m.btfValueTypeId).flatMap((m) =>
+      Object.keys(this.btf!.codec(m.btfValueTypeId).decode(Buffer.alloc(m.valueSize)) as object).filter((n) => !n.startsWith("__")));
+  }
+
+  private globalBytes(map: NativeMapInfo): Buffer {
+    const native = this.live();
+    if (!native.loaded) return native.initialValue(map.name) ?? Buffer.alloc(map.valueSize);
+    return this.map(map.name).getRaw(Buffer.alloc(4)) ?? Buffer.alloc(map.valueSize);
+  }
+
+  /** A global variable's value: its initial value before load(), the live one after. */
+  getGlobal<T = unknown>(name: string): T {
+    const { map } = this.findGlobal(name);
+    return (this.btf!.codec(map.btfValueTypeId).decode(this.globalBytes(map)) as Record<string, T>)[name]!;
+  }
+
+  /**
+   * Sets a global variable. `const volatile` globals (.rodata) can only be set before load():
+   * the kernel freezes them so the verifier can treat them as constants.
+   */
+  setGlobal(name: string, value: unknown): this {
+    const { map, section } = this.findGlobal(name);
+    const native = this.live();
+    if (native.loaded && section.startsWith(".rodata")) {
+      throw new BpfError("state", `'${name}' is read-only (${section}, declared const volatile): set it before load()`, "EPERM", 1);
+    }
+    const bytes = this.globalBytes(map);
+    this.btf!.codec(map.btfValueTypeId).encode({ [name]: value }, bytes, 0);
+    if (native.loaded) this.map(map.name).set(Buffer.alloc(4), bytes);
+    else native.setInitialValue(map.name, bytes);
+    return this;
+  }
+
+  /**
+   * Detaches every link and closes every map handle and ring buffer this object handed out,
+   * then frees the object. Safe to call twice; any later call on it or its children throws.
+   */
+  close(): void {
+    for (const child of [...this.children]) child.close();
+    this.children.clear();
+    this.native.close();
+  }
+
+  [Symbol.dispose](): void { this.close(); }
+}

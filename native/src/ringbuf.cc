@@ -1,0 +1,161 @@
+// NativeRingBuffer: consumes a BPF ring buffer on the event loop thread, never blocking it.
+// libbpf's epoll fd is watched with uv_poll; when it is readable we call back into JS, and JS
+// calls drain(), which copies up to `max` records into one Buffer:
+//   [u32 length][record bytes][pad to 4] ... repeated
+// One Buffer per drain (not one JS call per record) is what keeps up with a flood; the cap
+// keeps one drain from holding the loop while the producer keeps producing.
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common.h"
+
+namespace addon {
+namespace {
+
+constexpr int kStopDraining = -ECANCELED;
+
+class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeRingBuffer", {
+        InstanceMethod<&NativeRingBuffer::Start>("start"),
+        InstanceMethod<&NativeRingBuffer::Stop>("stop"),
+        InstanceMethod<&NativeRingBuffer::Drain>("drain"),
+        InstanceMethod<&NativeRingBuffer::Close>("close"),
+        InstanceAccessor<&NativeRingBuffer::Closed>("closed"),
+    });
+  }
+
+  // new NativeRingBuffer(map: NativeMap)
+  explicit NativeRingBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeRingBuffer>(info) {
+    Napi::Env env = info.Env();
+    uint32_t type = 0;
+    int fd = MapFdOf(env, info.Length() > 0 ? info[0] : env.Undefined(), &type);
+    if (type != BPF_MAP_TYPE_RINGBUF) ThrowTypeError(env, "a ring buffer needs a map of type BPF_MAP_TYPE_RINGBUF");
+    LogCapture capture;
+    rb_ = ring_buffer__new(fd, &NativeRingBuffer::OnSample, this, nullptr);
+    long err = libbpf_get_error(rb_);
+    if (err || !rb_) {
+      rb_ = nullptr;
+      ThrowBpfError(env, "ringbuf", static_cast<int>(err ? -err : EINVAL), "cannot open ring buffer", capture.Take());
+    }
+  }
+
+  ~NativeRingBuffer() override { Release(); }
+
+ private:
+  struct ring_buffer* rb_ = nullptr;
+  uv_poll_t* poll_ = nullptr;
+  Napi::FunctionReference on_readable_;
+  std::vector<uint8_t>* batch_ = nullptr;
+  uint32_t batch_count_ = 0, batch_max_ = 0;
+
+  static int OnSample(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<NativeRingBuffer*>(ctx);
+    std::vector<uint8_t>& out = *self->batch_;
+    size_t at = out.size();
+    size_t padded = (size + 3) & ~size_t{3};
+    out.resize(at + 4 + padded);
+    uint32_t len = static_cast<uint32_t>(size);
+    memcpy(out.data() + at, &len, 4);
+    memcpy(out.data() + at + 4, data, size);
+    return ++self->batch_count_ >= self->batch_max_ ? kStopDraining : 0;
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<NativeRingBuffer*>(handle->data);
+    if (!self || self->on_readable_.IsEmpty()) return;
+    Napi::Env env = self->on_readable_.Env();
+    Napi::HandleScope scope(env);
+    try {
+      self->on_readable_.MakeCallback(env.Global(), {Napi::Number::New(env, status)});
+    } catch (const Napi::Error& e) {
+      // No JS frame is below us: hand the exception to Node's uncaughtException machinery.
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  void StopPolling() {
+    if (!poll_) return;
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+  }
+
+  void Release() {
+    StopPolling();
+    if (!on_readable_.IsEmpty()) on_readable_.Reset();
+    if (rb_) ring_buffer__free(rb_);
+    rb_ = nullptr;
+  }
+
+  struct ring_buffer* Live(Napi::Env env) {
+    if (!rb_) ThrowClosed(env, "ring buffer");
+    return rb_;
+  }
+
+  // start(onReadable): begin watching; onReadable(status) runs on the loop thread.
+  void Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    struct ring_buffer* rb = Live(env);
+    if (info.Length() < 1 || !info[0].IsFunction()) ThrowTypeError(env, "start() needs a callback");
+    on_readable_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (poll_) return;
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    int err = uv_poll_init(loop, poll_, ring_buffer__epoll_fd(rb));
+    if (err == 0) err = uv_poll_start(poll_, UV_READABLE, &NativeRingBuffer::OnPoll);
+    if (err != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      ThrowBpfError(env, "ringbuf", -err, "cannot watch ring buffer");
+    }
+    poll_->data = this;
+  }
+
+  // Stops watching; records stay in the ring until drained or closed. The uv handle is what
+  // keeps the process alive, so a stopped ring buffer lets Node exit.
+  void Stop(const Napi::CallbackInfo&) { StopPolling(); }
+
+  // drain(max) -> Buffer | null: up to `max` records, null when the ring is empty.
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    struct ring_buffer* rb = Live(env);
+    uint32_t max = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 4096;
+    auto* batch = new std::vector<uint8_t>();
+    batch->reserve(64 * 1024);
+    batch_ = batch;
+    batch_count_ = 0;
+    batch_max_ = max == 0 ? 1 : max;
+    int err = ring_buffer__consume(rb);
+    batch_ = nullptr;
+    if (err < 0 && err != kStopDraining) {
+      delete batch;
+      ThrowBpfError(env, "ringbuf", -err, "ring buffer consume failed");
+    }
+    if (batch->empty()) {
+      delete batch;
+      return env.Null();
+    }
+    // Hand the vector's memory to the Buffer; freed when JS lets go of it.
+    return Napi::Buffer<uint8_t>::New(env, batch->data(), batch->size(),
+                                      [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, batch);
+  }
+
+  void Close(const Napi::CallbackInfo&) { Release(); }
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), rb_ == nullptr); }
+};
+
+}  // namespace
+
+Napi::Object InitRingBuffer(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeRingBuffer", NativeRingBuffer::Define(env));
+  return exports;
+}
+
+}  // namespace addon

@@ -1,0 +1,131 @@
+// NativeTracePipe: reads bpf_printk output from tracefs's trace_pipe without ever blocking.
+// The fd is O_NONBLOCK and watched with uv_poll on the loop thread; a blocking read on the
+// thread pool would hold a pool thread for as long as the pipe stays quiet.
+#include <fcntl.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <string>
+
+#include "common.h"
+
+namespace addon {
+namespace {
+
+const char* const kTracePipePaths[] = {"/sys/kernel/tracing/trace_pipe", "/sys/kernel/debug/tracing/trace_pipe"};
+
+class NativeTracePipe : public Napi::ObjectWrap<NativeTracePipe> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeTracePipe", {
+        InstanceMethod<&NativeTracePipe::Start>("start"),
+        InstanceMethod<&NativeTracePipe::Read>("read"),
+        InstanceMethod<&NativeTracePipe::Close>("close"),
+        InstanceAccessor<&NativeTracePipe::Closed>("closed"),
+        InstanceAccessor<&NativeTracePipe::Path>("path"),
+    });
+  }
+
+  // new NativeTracePipe(path?)
+  explicit NativeTracePipe(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTracePipe>(info) {
+    Napi::Env env = info.Env();
+    int err = ENOENT;
+    if (info.Length() > 0 && info[0].IsString()) {
+      path_ = info[0].As<Napi::String>().Utf8Value();
+      fd_ = open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd_ < 0) err = errno;
+    } else {
+      for (const char* path : kTracePipePaths) {
+        fd_ = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd_ >= 0) { path_ = path; break; }
+        if (errno != ENOENT) err = errno;
+      }
+    }
+    if (fd_ < 0) {
+      ThrowBpfError(env, "tracepipe", err, err == ENOENT
+          ? "cannot open trace_pipe (tracefs not mounted? run: mount -t tracefs nodev /sys/kernel/tracing)"
+          : "cannot open trace_pipe");
+    }
+  }
+
+  ~NativeTracePipe() override { Release(); }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  uv_poll_t* poll_ = nullptr;
+  Napi::FunctionReference on_readable_;
+
+  static void OnPoll(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<NativeTracePipe*>(handle->data);
+    if (!self || self->on_readable_.IsEmpty()) return;
+    Napi::Env env = self->on_readable_.Env();
+    Napi::HandleScope scope(env);
+    try {
+      self->on_readable_.MakeCallback(env.Global(), {Napi::Number::New(env, status)});
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  void Release() {
+    if (poll_) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    if (!on_readable_.IsEmpty()) on_readable_.Reset();
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  void Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) ThrowClosed(env, "trace pipe");
+    if (info.Length() < 1 || !info[0].IsFunction()) ThrowTypeError(env, "start() needs a callback");
+    on_readable_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (poll_) return;
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    int err = uv_poll_init(loop, poll_, fd_);
+    if (err == 0) err = uv_poll_start(poll_, UV_READABLE, &NativeTracePipe::OnPoll);
+    if (err != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      ThrowBpfError(env, "tracepipe", -err, "cannot watch trace_pipe");
+    }
+    poll_->data = this;
+  }
+
+  // read() -> string: whatever is available now ("" when nothing is).
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) ThrowClosed(env, "trace pipe");
+    std::string text;
+    char buf[16384];
+    for (int rounds = 0; rounds < 64; rounds++) {  // bounded: a busy pipe must not hold the loop
+      ssize_t n = read(fd_, buf, sizeof buf);
+      if (n > 0) { text.append(buf, static_cast<size_t>(n)); continue; }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN) ThrowBpfError(env, "tracepipe", errno, "reading trace_pipe failed");
+      break;
+    }
+    return Napi::String::New(env, text);
+  }
+
+  void Close(const Napi::CallbackInfo&) { Release(); }
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), fd_ < 0); }
+  Napi::Value Path(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), path_); }
+};
+
+}  // namespace
+
+Napi::Object InitTracePipe(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeTracePipe", NativeTracePipe::Define(env));
+  return exports;
+}
+
+}  // namespace addon
