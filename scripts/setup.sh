@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Makes the checkout ready to grade or test: system packages (as root), npm packages, the
+# addon and the BPF objects. Runs before `npm run grade`, `npm test` and `npm run bench`;
+# quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/provision.sh >/dev/null
+elif ! command -v clang >/dev/null || ! command -v bpftool >/dev/null; then
+  echo "setup: clang/bpftool missing; run once as root: sudo bash scripts/provision.sh" >&2
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The addon is rebuilt when a native source is newer than it.
+addon=build/Release/bpf_addon.node
+if [ ! -f "$addon" ] || [ -n "$(find native/src binding.gyp -newer "$addon" 2>/dev/null | head -1)" ]; then
+  npx --no-install node-gyp rebuild --silent >/dev/null
+fi
+
+# BPF objects: only changed sources recompile. A student's compile error must not stop the
+# grader (it reports it per lab), so failures here are not fatal.
+npx --no-install tsx bpf/build.ts >/dev/null 2>&1 || true
