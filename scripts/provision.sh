@@ -24,14 +24,19 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "provision: installing ${missing[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Node 20+ is needed (node-addon-api, vitest 4). Install from the distribution if absent.
-if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-  echo "provision: Node.js >= 20 is required; installing nodejs/npm from the distribution"
-  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+# Node 20+ is needed (node-addon-api, vitest 4). Ubuntu 24.04 ships Node 18, so the
+# distribution's node only bootstraps npm, which then installs Node 22 from the npm registry.
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 20 ]; then
+  echo "provision: Node.js >= 20 is required; installing it"
+  command -v npm >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends nodejs npm >/dev/null
+  npm install -g --no-audit --no-fund --loglevel=error node@22
+  hash -r
+  [ "$(node_major)" -ge 20 ] || { echo "provision: could not install Node.js >= 20" >&2; exit 1; }
 fi
 
 # Kernel filesystems the labs need.
