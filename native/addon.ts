@@ -37,6 +37,8 @@ export interface NativeMap {
   delete(key: Buffer | null): boolean;
   nextKey(key: Buffer | null): Buffer | null;
   lookupBatch(chunk?: number): { keys: Buffer; values: Buffer; count: number };
+  /** Writes bytes into the value of an mmapable array (.bss/.data) in place. */
+  writeAt(offset: number, bytes: Buffer): void;
   close(): void;
 }
 export interface NativeRingBuffer {

@@ -23,7 +23,9 @@ export class BpfError extends Error {
   readonly log: string;
 
   constructor(kind: BpfErrorKind, message: string, code: string, errno: number, log = "") {
-    const hint = code === "EPERM" || (code === "EACCES" && kind !== "verifier") ? ` (${hints[code]})` : "";
+    // Permission hints are for the kernel saying no, not for our own state checks.
+    const fromKernel = kind !== "state" && kind !== "not-found" && kind !== "verifier";
+    const hint = fromKernel && (code === "EPERM" || code === "EACCES") ? ` (${hints[code]})` : "";
     super(message + hint + libbpfReason(kind, log));
     this.name = "BpfError";
     this.kind = kind;

@@ -126,20 +126,24 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
 
   has(key: K | Buffer): boolean { return this.native.lookupInto(this.encodeKey(key, this.scratchKey), this.scratchValue); }
 
-  /** Raw key bytes, each key once, even if entries are deleted during the walk. */
+  /**
+   * Raw key bytes, each key once, even if entries are deleted during the walk (by the caller
+   * or by a BPF program). A map that churns faster than the walk can stop it early.
+   */
   *rawKeys(): IterableIterator<Buffer> {
     const seen = new Set<string>();
-    let previous: Buffer | null = null;
-    // A deleted cursor makes hash maps restart from their first key: `seen` skips repeats, and
-    // the bound stops a map that churns faster than we walk it.
-    for (let steps = 0; steps < this.maxEntries * 2 + 16; steps++) {
-      const next = this.native.nextKey(previous);
-      if (!next) return;
-      previous = next;
-      const id = next.toString("latin1");
+    // The next key is fetched before the current one is handed out: the caller may delete the
+    // current key, and get_next_key on a missing key restarts a hash map from its first key.
+    // Restarts (the kernel deleted our cursor) revisit keys: `seen` skips them, the bound ends
+    // a walk that could otherwise chase a churning map forever.
+    let next = this.native.nextKey(null);
+    for (let steps = 0; next && steps < (this.maxEntries + 1) * 4; steps++) {
+      const current: Buffer = next;
+      next = this.native.nextKey(current);
+      const id = current.toString("latin1");
       if (seen.has(id)) continue;
       seen.add(id);
-      yield next;
+      yield current;
     }
   }
 

@@ -11,6 +11,7 @@ import { Link, Program } from "./program.ts";
 import { RingBuffer, type RingBufferOptions } from "./ringbuf.ts";
 
 const EM_BPF = 247;
+const BPF_F_MMAPABLE = 1 << 10;
 
 /** Rejects files that are not BPF ELF objects before libbpf sees them, with a reason. */
 function checkElfHeader(header: Uint8Array, what: string): void {
@@ -25,24 +26,22 @@ function checkElfHeader(header: Uint8Array, what: string): void {
 }
 
 function readHeader(path: string): Uint8Array {
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(path, "r");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
-    const hint = code === "ENOENT" ? " (did `npm run build` compile it?)" : "";
-    throw new BpfError("open", `cannot open BPF object ${path}: ${code}${hint}`, code, 0);
-  }
-  try {
     const header = Buffer.alloc(64);
     return header.subarray(0, readSync(fd, header, 0, 64, 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    const hint = code === "ENOENT" ? " (did `npm run build` compile it?)" : code === "EISDIR" ? " (a directory, not a .bpf.o file)" : "";
+    throw new BpfError("open", `cannot open BPF object ${path}: ${code}${hint}`, code, 0);
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-/** Which global-data map holds which variable: ".bss", ".data", ".rodata" (and .rodata.*). */
-interface GlobalLocation { map: NativeMapInfo; section: string }
+/** Where a global variable lives: its map (".bss", ".data", ".rodata", ...) and byte range. */
+interface GlobalLocation { map: NativeMapInfo; section: string; offset: number; size: number }
 
 export class BpfObject implements Disposable {
   private readonly native: NativeObject;
@@ -68,12 +67,16 @@ export class BpfObject implements Disposable {
 
   /**
    * Opens a compiled object from a path, a file: URL (`new URL("./x.bpf.o", import.meta.url)`)
-   * or its bytes. Nothing reaches the kernel until load().
+   * or its bytes. Nothing reaches the kernel until load(). `name` names the object (default:
+   * the file name without ".bpf.o", or "object" for bytes); its global-data maps are
+   * "<name>.bss", "<name>.data", "<name>.rodata" (name cut to 8 characters).
    */
   static open(source: string | URL | Uint8Array, options: { name?: string } = {}): BpfObject {
     if (source instanceof Uint8Array) {
-      checkElfHeader(source, "the given bytes");
-      return new BpfObject(new addon.NativeObject(Buffer.from(source), options.name));
+      checkElfHeader(source, "the given buffer");
+      // Without a name libbpf would use the buffer's address, and global-data maps would be
+      // called "7f3a1c20.bss": a stable default keeps names predictable.
+      return new BpfObject(new addon.NativeObject(Buffer.from(source), options.name ?? "object"));
     }
     if (typeof source !== "string" && !(source instanceof URL)) {
       throw new TypeError("BpfObject.open() takes a path, a file: URL or a Uint8Array");
@@ -158,24 +161,27 @@ export class BpfObject implements Disposable {
     return this.btf.codec(type.id) as import("./btf.ts").Codec<T>;
   }
 
-  private findGlobal(name: string): GlobalLocation {
+  /** Every global variable, from the DATASEC type of each global-data map. */
+  private globals(): Map<string, GlobalLocation> {
+    const found = new Map<string, GlobalLocation>();
     const btf = this.btf;
-    if (btf) {
-      for (const map of this.mapInfo) {
-        if (!map.internal || !map.btfValueTypeId) continue;
-        const section = btf.type(map.btfValueTypeId).name;
-        const vars = btf.codec(map.btfValueTypeId).decode(Buffer.alloc(map.valueSize)) as Record<string, unknown>;
-        if (Object.hasOwn(vars, name)) return { map, section };
+    if (!btf) return found;
+    for (const map of this.mapInfo) {
+      if (!map.internal || !map.btfValueTypeId) continue;
+      const section = btf.type(map.btfValueTypeId);
+      for (const v of section.vars ?? []) {
+        found.set(btf.type(v.type).name, { map, section: section.name, offset: v.offset, size: v.size });
       }
     }
-    const all = this.globalNames();
-    throw new BpfError("not-found", `no global variable '${name}' in ${this.name} (globals: ${all.join(", ") || "none"})`, "ENOENT", 2);
+    return found;
   }
 
-  private globalNames(): string[] {
-    if (!this.btf) return [];
-    return this.mapInfo.filter((m) => m.internal && m.btfValueTypeId).flatMap((m) =>
-      Object.keys(this.btf!.codec(m.btfValueTypeId).decode(Buffer.alloc(m.valueSize)) as object).filter((n) => !n.startsWith("__")));
+  private findGlobal(name: string): GlobalLocation {
+    const found = this.globals().get(name);
+    if (found) return found;
+    // Compiler-made names (a function's static "fn.var", EXPORT_STRUCT's "__export_...") are noise here.
+    const all = [...this.globals().keys()].filter((n) => !n.startsWith("__") && !n.includes("."));
+    throw new BpfError("not-found", `no global variable '${name}' in ${this.name} (globals: ${all.join(", ") || "none"})`, "ENOENT", 2);
   }
 
   private globalBytes(map: NativeMapInfo): Buffer {
@@ -195,15 +201,17 @@ export class BpfObject implements Disposable {
    * the kernel freezes them so the verifier can treat them as constants.
    */
   setGlobal(name: string, value: unknown): this {
-    const { map, section } = this.findGlobal(name);
+    const { map, section, offset, size } = this.findGlobal(name);
     const native = this.live();
     if (native.loaded && section.startsWith(".rodata")) {
       throw new BpfError("state", `'${name}' is read-only (${section}, declared const volatile): set it before load()`, "EPERM", 1);
     }
     const bytes = this.globalBytes(map);
     this.btf!.codec(map.btfValueTypeId).encode({ [name]: value }, bytes, 0);
-    if (native.loaded) this.map(map.name).set(Buffer.alloc(4), bytes);
-    else native.setInitialValue(map.name, bytes);
+    if (!native.loaded) native.setInitialValue(map.name, bytes);
+    // In place, only this variable's bytes: the running program may be updating its neighbours.
+    else if (map.flags & BPF_F_MMAPABLE) this.map(map.name).nativeMap.writeAt(offset, bytes.subarray(offset, offset + size));
+    else this.map(map.name).set(Buffer.alloc(4), bytes);
     return this;
   }
 

@@ -4,6 +4,7 @@
 import type { NativeRingBuffer } from "./addon.ts";
 import { addon } from "./addon.ts";
 import type { Codec } from "./btf.ts";
+import { closedError } from "./errors.ts";
 import type { BpfMap } from "./map.ts";
 import { AsyncQueue } from "./queue.ts";
 
@@ -88,6 +89,7 @@ export class RingBuffer<T = Buffer> implements Disposable, AsyncIterable<T> {
   }
 
   private start(sink: (batch: RecordBatch) => void): void {
+    if (this.native.closed) throw closedError("ring buffer");
     if (this.sink) throw new Error("this ring buffer already has a consumer: use one of onRecord, onBatch or for-await");
     this.sink = sink;
     this.resume();

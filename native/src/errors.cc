@@ -94,7 +94,11 @@ void ThrowBpfError(Napi::Env env, const char* kind, int err, const std::string& 
   if (err < 0) err = -err;
   char reason[256];
   libbpf_strerror(err, reason, sizeof reason);
-  std::string message = what + ": " + reason;
+  // 524 is the kernel-internal ENOTSUPP, which strerror() does not know.
+  if (err == 524) snprintf(reason, sizeof reason, "not supported for this program or map type (ENOTSUPP)");
+  // A misuse we detected ourselves already says everything; an errno text would only confuse.
+  bool ours = strcmp(kind, "state") == 0 || strcmp(kind, "not-found") == 0;
+  std::string message = ours ? what : what + ": " + reason;
   if (error_factory == nullptr || error_factory->IsEmpty()) {
     throw Napi::Error::New(env, message);
   }

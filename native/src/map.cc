@@ -2,9 +2,12 @@
 // is checked against those sizes here, so a wrong Buffer becomes a TypeError, never a kernel
 // write past the end of a buffer.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "common.h"
@@ -29,6 +32,7 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
         InstanceMethod<&NativeMap::Delete>("delete"),
         InstanceMethod<&NativeMap::NextKey>("nextKey"),
         InstanceMethod<&NativeMap::LookupBatch>("lookupBatch"),
+        InstanceMethod<&NativeMap::WriteAt>("writeAt"),
         InstanceMethod<&NativeMap::Close>("close"),
         InstanceAccessor<&NativeMap::Fd>("fd"),
         InstanceAccessor<&NativeMap::Closed>("closed"),
@@ -38,15 +42,14 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
   }
 
   explicit NativeMap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeMap>(info) {}
-  ~NativeMap() override {
-    if (fd_ >= 0) close(fd_);
-  }
+  ~NativeMap() override { Release(); }
 
   void Adopt(Napi::Env env, struct bpf_map* map) {
     name_ = bpf_map__name(map);
     type_ = bpf_map__type(map);
     key_size_ = bpf_map__key_size(map);
     value_size_ = bpf_map__value_size(map);
+    flags_ = bpf_map__map_flags(map);
     if (IsPerCpu(type_)) {
       // The kernel copies one 8-byte-aligned slot per *possible* CPU.
       int cpus = libbpf_num_possible_cpus();
@@ -67,7 +70,17 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
   std::string name_;
   enum bpf_map_type type_ = BPF_MAP_TYPE_UNSPEC;
   uint32_t key_size_ = 0, value_size_ = 0;
+  uint64_t flags_ = 0;
   int fd_ = -1;
+  uint8_t* mapped_ = nullptr;  // the value memory, mapped on first writeAt()
+  size_t mapped_size_ = 0;
+
+  void Release() {
+    if (mapped_) munmap(mapped_, mapped_size_);
+    mapped_ = nullptr;
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
 
   int LiveFd(Napi::Env env) { return Fd(env, nullptr); }
 
@@ -166,15 +179,16 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
     uint32_t chunk = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 4096;
     if (chunk == 0) chunk = 4096;
     std::vector<uint8_t> keys, values;
-    // Hash maps use an opaque u32 bucket cursor; arrays use a key-sized one. 8 bytes covers both.
-    uint64_t in_batch = 0, out_batch = 0;
+    // The cursor is opaque: a u32 bucket index for hash maps, but a whole key for the generic
+    // walk (arrays, LPM tries, ...), and a trie key can be 20 bytes: size it for either.
+    std::vector<uint8_t> in_batch(std::max<size_t>(key_size_, 8)), out_batch(in_batch.size());
     bool first = true;
     uint32_t total = 0;
     for (;;) {
       keys.resize(static_cast<size_t>(total + chunk) * key_size_);
       values.resize(static_cast<size_t>(total + chunk) * value_size_);
       uint32_t count = chunk;
-      int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch,
+      int err = bpf_map_lookup_batch(fd, first ? nullptr : in_batch.data(), out_batch.data(),
                                      keys.data() + static_cast<size_t>(total) * key_size_,
                                      values.data() + static_cast<size_t>(total) * value_size_, &count, nullptr);
       int saved = errno;
@@ -196,10 +210,35 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
     return out;
   }
 
-  void Close(const Napi::CallbackInfo&) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
+  // writeAt(offset, bytes): writes into the first value of a BPF_F_MMAPABLE array (how libbpf
+  // creates .bss and .data) in place. Unlike update(), which replaces the whole value, this
+  // leaves the other bytes alone, so setting one global cannot undo what a running program
+  // just wrote to its neighbours (a counter in the same .bss, say).
+  void WriteAt(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int fd = LiveFd(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) ThrowTypeError(env, "offset must be a number");
+    int64_t offset = info[0].As<Napi::Number>().Int64Value();
+    auto bytes = BufferArg(info, 1, "bytes");
+    if (type_ != BPF_MAP_TYPE_ARRAY || !(flags_ & BPF_F_MMAPABLE)) {
+      ThrowBpfError(env, "state", EINVAL, "map '" + name_ + "' cannot be written in place (not an mmapable array)");
+    }
+    if (offset < 0 || static_cast<uint64_t>(offset) + bytes.Length() > value_size_) {
+      ThrowTypeError(env, "writeAt(" + std::to_string(offset) + ", " + std::to_string(bytes.Length()) +
+                              " bytes) is outside map '" + name_ + "' value of " + std::to_string(value_size_) + " bytes");
+    }
+    if (!mapped_) {
+      size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+      size_t size = (value_size_ + page - 1) / page * page;
+      void* at = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (at == MAP_FAILED) ThrowBpfError(env, "map", errno, "cannot map the memory of map '" + name_ + "'");
+      mapped_ = static_cast<uint8_t*>(at);
+      mapped_size_ = size;
+    }
+    memcpy(mapped_ + offset, bytes.Data(), bytes.Length());
   }
+
+  void Close(const Napi::CallbackInfo&) { Release(); }
 
   Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), LiveFd(info.Env())); }
   Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), fd_ < 0); }

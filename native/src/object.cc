@@ -290,7 +290,12 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
     }
     if (link_fd < 0) {
       long err = libbpf_get_error(link);
-      if (err || !link) ThrowBpfError(env, "attach", static_cast<int>(err ? -err : EINVAL), "cannot attach " + name + " to " + description, capture.Take());
+      if (err || !link) {
+        int code = static_cast<int>(err ? -err : EINVAL);
+        // libbpf says EOPNOTSUPP when a SEC() (bare "uprobe", "xdp", ...) names no target.
+        if (kind == "auto" && code == EOPNOTSUPP) description += ", whose SEC() names no target: attach it explicitly (attachUprobe, attachXdp, ...)";
+        ThrowBpfError(env, "attach", code, "cannot attach " + name + " to " + description, capture.Take());
+      }
     }
     return NewLink(env, link, link_fd, description);
   }
@@ -300,7 +305,9 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
     Napi::Env env = info.Env();
     struct bpf_program* prog = LoadedProgram(info);
     auto data = BufferArg(info, 1, "packet data");
-    uint32_t repeat = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 1;
+    int64_t repeat = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : 1;
+    // The kernel runs the program `repeat` times inside one syscall, holding the event loop.
+    if (repeat < 1 || repeat > 10'000'000) ThrowTypeError(env, "testRun repeat must be between 1 and 10000000");
     // XDP may grow the packet (bpf_xdp_adjust_head/tail): leave room for it.
     std::vector<uint8_t> out(data.Length() + 4096);
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.Data(), .data_out = out.data(),
