@@ -41,10 +41,10 @@ async function consumeInJs(ctx: BenchContext, milliseconds: number): Promise<Rin
     const ring = obj.ringBuffer("events", { pollIntervalMs: 1 });
     ring.onBatch((batch) => {
       // Same work per record as the C consumer: check the sequence number, count.
-      for (const record of batch) {
-        if (record.length < 8 || record.readUInt32LE(0) !== consumed >>> 0) outOfOrder++;
+      batch.forEachRecord((buffer, offset, length) => {
+        if (length < 8 || buffer.readUInt32LE(offset) !== consumed >>> 0) outOfOrder++;
         consumed++;
-      }
+      });
     });
 
     const cpuStart = process.cpuUsage();

@@ -33,6 +33,8 @@ export interface NativeMap {
   readonly fd: number; readonly closed: boolean; readonly keySize: number; readonly valueSize: number;
   lookup(key: Buffer | null): Buffer | null;
   lookupInto(key: Buffer | null, value: Buffer): boolean;
+  /** A function that looks up `key`'s current bytes into `value` each call (sizes checked once, here). */
+  bindLookup(key: Buffer, value: Buffer): () => boolean;
   update(key: Buffer | null, value: Buffer, flags?: number): void;
   delete(key: Buffer | null): boolean;
   nextKey(key: Buffer | null): Buffer | null;

@@ -76,6 +76,8 @@ export interface Codec<T = unknown> {
   readonly typeName: string;
   decode(buf: Uint8Array, offset?: number): T;
   encode(value: T, target?: Buffer, offset?: number): Buffer;
+  /** True when encode() sets every byte of the slot (plain integers): no need to zero a reused target first. */
+  readonly writesEveryByte?: boolean;
 }
 
 /** Thrown for malformed BTF: bad magic/version, truncation, dangling ids, cyclic type graphs. */
@@ -264,6 +266,8 @@ function parseBlob(raw: Uint8Array): { types: BtfType[]; le: boolean } {
 interface Node {
   readonly size: number;
   readonly typeName: string;
+  /** The write validates the value first, then sets every byte of the slot (plain integers). */
+  readonly writesEveryByte?: boolean;
   read(v: DataView, off: number): unknown;
   write(v: DataView, off: number, value: unknown, path: string): void;
 }
@@ -400,16 +404,16 @@ function intNode(typeName: string, size: number, signed: boolean, le: boolean, s
       // Stored truncated to the slot (x >>> 0 etc.), so an enum given as -2 stores its two's complement.
       const num = (x: unknown, path: string) => toNum(x, path, spec, lo, hi);
       if (size === 1) {
-        return { size, typeName, read: (v, off) => (signed ? v.getInt8(off) : v.getUint8(off)), write: (v, off, x, path) => v.setUint8(off, num(x, path) & 0xff) };
+        return { size, typeName, writesEveryByte: true, read: (v, off) => (signed ? v.getInt8(off) : v.getUint8(off)), write: (v, off, x, path) => v.setUint8(off, num(x, path) & 0xff) };
       }
       if (size === 2) {
-        return { size, typeName, read: (v, off) => (signed ? v.getInt16(off, le) : v.getUint16(off, le)), write: (v, off, x, path) => v.setUint16(off, num(x, path) & 0xffff, le) };
+        return { size, typeName, writesEveryByte: true, read: (v, off) => (signed ? v.getInt16(off, le) : v.getUint16(off, le)), write: (v, off, x, path) => v.setUint16(off, num(x, path) & 0xffff, le) };
       }
-      return { size, typeName, read: (v, off) => (signed ? v.getInt32(off, le) : v.getUint32(off, le)), write: (v, off, x, path) => v.setUint32(off, num(x, path) >>> 0, le) };
+      return { size, typeName, writesEveryByte: true, read: (v, off) => (signed ? v.getInt32(off, le) : v.getUint32(off, le)), write: (v, off, x, path) => v.setUint32(off, num(x, path) >>> 0, le) };
     }
     case 8:
       return {
-        size, typeName,
+        size, typeName, writesEveryByte: true,
         read: (v, off) => (signed ? v.getBigInt64(off, le) : v.getBigUint64(off, le)),
         write: (v, off, x, path) => v.setBigUint64(off, BigInt.asUintN(64, toInt(x, path, spec)), le),
       };
@@ -527,9 +531,15 @@ function enumSpec(label: string, t: BtfType): IntSpec {
 class BtfCodec<T> implements Codec<T> {
   readonly size: number;
   readonly typeName: string;
+  readonly writesEveryByte: boolean;
+  // Maps reuse one scratch Buffer per lookup: keep its DataView instead of making one per call.
+  private lastBuffer: Uint8Array | undefined;
+  private lastView: DataView | undefined;
+
   constructor(private readonly node: Node) {
     this.size = node.size;
     this.typeName = node.typeName;
+    this.writesEveryByte = node.writesEveryByte === true;
   }
 
   private view(buf: Uint8Array, offset: number): DataView {
@@ -537,7 +547,9 @@ class BtfCodec<T> implements Codec<T> {
     if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
       throw new RangeError(`${this.typeName}: needs ${this.size} bytes at offset ${offset}, buffer has ${buf.length}`);
     }
-    return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (buf === this.lastBuffer) return this.lastView!;
+    this.lastBuffer = buf;
+    return (this.lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
   }
 
   decode(buf: Uint8Array, offset = 0): T {
@@ -550,10 +562,14 @@ class BtfCodec<T> implements Codec<T> {
       this.node.write(this.view(buf, offset), offset, value, "value");
       return buf;
     }
+    if (this.writesEveryByte) {
+      this.node.write(this.view(target, offset), offset, value, "value"); // validates before writing
+      return target;
+    }
     this.view(target, offset); // bounds check
     // Write into a copy so that a bad value deep inside the object leaves `target` untouched.
     const scratch = new Uint8Array(target.subarray(offset, offset + this.size)); // a copy
-    this.node.write(this.view(scratch, 0), 0, value, "value");
+    this.node.write(new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength), 0, value, "value");
     target.set(scratch, offset);
     return target;
   }

@@ -59,6 +59,8 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
   private readonly stride: number;
   private readonly scratchKey: Buffer;
   private readonly scratchValue: Buffer;
+  /** lookup(scratchKey) into scratchValue, as a native function with nothing to unpack: the hot path. */
+  private readonly lookupScratch: () => boolean;
 
   /** @internal */
   constructor(private readonly native: NativeMap, info: NativeMapInfo, btf: Btf | undefined, private readonly onClose?: (map: BpfMap<K, V>) => void) {
@@ -74,13 +76,15 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
     this.valueCodec = btf && info.btfValueTypeId ? btf.codec(info.btfValueTypeId) : fallbackCodec(info.valueSize);
     this.scratchKey = Buffer.alloc(info.keySize);
     this.scratchValue = Buffer.alloc(native.valueSize);
+    this.lookupScratch = native.bindLookup(this.scratchKey, this.scratchValue);
   }
 
   /** Key bytes for a key: a Buffer is taken as is (its size is checked by the addon). */
   encodeKey(key: K | Buffer, target?: Buffer): Buffer {
     if (Buffer.isBuffer(key)) return key;
     const out = target ?? Buffer.alloc(this.keySize);
-    if (target) target.fill(0);
+    // A reused target may hold the previous key's bytes in padding or absent members.
+    if (target && !this.keyCodec.writesEveryByte) target.fill(0);
     return this.keyCodec.encode(key as K, out, 0);
   }
 
@@ -107,8 +111,9 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
 
   /** The value for `key`, or undefined when absent. */
   get(key: K | Buffer): V | undefined {
-    const found = this.native.lookupInto(this.encodeKey(key, this.scratchKey), this.scratchValue);
-    return found ? this.decodeValue(this.scratchValue) : undefined;
+    if (Buffer.isBuffer(key)) return this.native.lookupInto(key, this.scratchValue) ? this.decodeValue(this.scratchValue) : undefined;
+    this.encodeKey(key, this.scratchKey);
+    return this.lookupScratch() ? this.decodeValue(this.scratchValue) : undefined;
   }
 
   /** The raw value bytes for `key` (a fresh Buffer), or undefined when absent. */
@@ -124,7 +129,11 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
   /** Removes `key`; false when it was not there. */
   delete(key: K | Buffer): boolean { return this.native.delete(this.encodeKey(key)); }
 
-  has(key: K | Buffer): boolean { return this.native.lookupInto(this.encodeKey(key, this.scratchKey), this.scratchValue); }
+  has(key: K | Buffer): boolean {
+    if (Buffer.isBuffer(key)) return this.native.lookupInto(key, this.scratchValue);
+    this.encodeKey(key, this.scratchKey);
+    return this.lookupScratch();
+  }
 
   /**
    * Raw key bytes, each key once, even if entries are deleted during the walk (by the caller

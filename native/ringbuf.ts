@@ -33,18 +33,28 @@ export class RecordBatch {
   /** Each record's bytes, as views into `buffer` (copy them to keep them past the callback). */
   *[Symbol.iterator](): IterableIterator<Buffer> {
     const buf = this.buffer;
-    for (let at = 0; at + 4 <= buf.length;) {
-      const length = buf.readUInt32LE(at);
-      yield buf.subarray(at + 4, at + 4 + length);
-      at += 4 + ((length + 3) & ~3);
-    }
+    for (let at = 0; at + 4 <= buf.length; at = next(buf, at)) yield buf.subarray(at + 4, at + 4 + buf.readUInt32LE(at));
+  }
+
+  /**
+   * Calls `visit(buffer, offset, length)` for each record, creating no object per record: the
+   * way to keep up with millions of records a second (decode fields straight from `buffer`).
+   */
+  forEachRecord(visit: (buffer: Buffer, offset: number, length: number) => void): void {
+    const buf = this.buffer;
+    for (let at = 0; at + 4 <= buf.length; at = next(buf, at)) visit(buf, at + 4, buf.readUInt32LE(at));
   }
 
   get count(): number {
     let n = 0;
-    for (const _ of this) n++;
+    for (let at = 0; at + 4 <= this.buffer.length; at = next(this.buffer, at)) n++;
     return n;
   }
+}
+
+/** Offset of the record after the one at `at`: [u32 length][bytes][padding to 4]. */
+function next(buf: Buffer, at: number): number {
+  return at + 4 + ((buf.readUInt32LE(at) + 3) & ~3);
 }
 
 /**

@@ -17,10 +17,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 # The addon is rebuilt when a native source is newer than it.
+# Under a lock: two setups at once (a test run and a grade) must not rebuild it together.
 addon=build/Release/bpf_addon.node
-if [ ! -f "$addon" ] || [ -n "$(find native/src binding.gyp -newer "$addon" 2>/dev/null | head -1)" ]; then
-  npx --no-install node-gyp rebuild --silent >/dev/null
-fi
+(
+  flock 9
+  if [ ! -f "$addon" ] || [ -n "$(find native/src binding.gyp -newer "$addon" 2>/dev/null | head -1)" ]; then
+    npx --no-install node-gyp rebuild --silent >/dev/null
+  fi
+) 9>"${TMPDIR:-/tmp}/ebpf-course-addon-$(id -u).lock"  # not in build/: rebuild deletes it
 
 # BPF objects: only changed sources recompile. A student's compile error must not stop the
 # grader (it reports it per lab), so failures here are not fatal.

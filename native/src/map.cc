@@ -28,6 +28,7 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
     return DefineClass(env, "NativeMap", {
         InstanceMethod<&NativeMap::Lookup>("lookup"),
         InstanceMethod<&NativeMap::LookupInto>("lookupInto"),
+        InstanceMethod<&NativeMap::BindLookup>("bindLookup"),
         InstanceMethod<&NativeMap::Update>("update"),
         InstanceMethod<&NativeMap::Delete>("delete"),
         InstanceMethod<&NativeMap::NextKey>("nextKey"),
@@ -50,6 +51,7 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
     key_size_ = bpf_map__key_size(map);
     value_size_ = bpf_map__value_size(map);
     flags_ = bpf_map__map_flags(map);
+    max_entries_ = bpf_map__max_entries(map);
     if (IsPerCpu(type_)) {
       // The kernel copies one 8-byte-aligned slot per *possible* CPU.
       int cpus = libbpf_num_possible_cpus();
@@ -71,6 +73,7 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
   enum bpf_map_type type_ = BPF_MAP_TYPE_UNSPEC;
   uint32_t key_size_ = 0, value_size_ = 0;
   uint64_t flags_ = 0;
+  uint32_t max_entries_ = 0;
   int fd_ = -1;
   uint8_t* mapped_ = nullptr;  // the value memory, mapped on first writeAt()
   size_t mapped_size_ = 0;
@@ -171,6 +174,52 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
     return next;
   }
 
+  // bindLookup(key, value) -> () => boolean. The sizes are checked once, here; each call is
+  // then one syscall on the same two buffers with no arguments to unpack. node-addon-api's
+  // per-call wrapping costs about as much as the syscall's own overhead, so this is a raw
+  // napi callback. The bound function holds references to both Buffers and to this map.
+  struct Bound {
+    NativeMap* map;
+    uint8_t* key;
+    uint8_t* value;
+    napi_ref refs[3];
+  };
+
+  static napi_value CallBound(napi_env env, napi_callback_info info) {
+    void* data = nullptr;
+    napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
+    auto* bound = static_cast<Bound*>(data);
+    napi_value result = nullptr;
+    try {
+      int fd = bound->map->LiveFd(Napi::Env(env));
+      bool found = bpf_map_lookup_elem(fd, bound->key, bound->value) == 0;
+      if (!found && errno != ENOENT) bound->map->Fail(Napi::Env(env), "lookup");
+      napi_get_boolean(env, found, &result);
+    } catch (const Napi::Error& e) {
+      e.ThrowAsJavaScriptException();
+      return nullptr;
+    }
+    return result;
+  }
+
+  Napi::Value BindLookup(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    LiveFd(env);
+    const void* key = KeyArg(info, 0);
+    uint8_t* value = ValueArg(info, 1, "value buffer");
+    auto* bound = new Bound{this, static_cast<uint8_t*>(const_cast<void*>(key)), value, {}};
+    napi_value holders[3] = {info[0], info[1], info.This()};
+    for (int i = 0; i < 3; i++) napi_create_reference(env, holders[i], 1, &bound->refs[i]);
+    napi_value fn;
+    napi_create_function(env, "boundLookup", NAPI_AUTO_LENGTH, CallBound, bound, &fn);
+    napi_add_finalizer(env, fn, bound, [](napi_env env, void* data, void*) {
+      auto* b = static_cast<Bound*>(data);
+      for (napi_ref ref : b->refs) napi_delete_reference(env, ref);
+      delete b;
+    }, nullptr, nullptr);
+    return Napi::Value(env, fn);
+  }
+
   // lookupBatch(chunk) -> { keys: Buffer, values: Buffer, count } for the whole map, read in
   // chunks with BPF_MAP_LOOKUP_BATCH. Throws ENOTSUPP/EINVAL where the map type lacks it.
   Napi::Value LookupBatch(const Napi::CallbackInfo& info) {
@@ -184,6 +233,10 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
     std::vector<uint8_t> in_batch(std::max<size_t>(key_size_, 8)), out_batch(in_batch.size());
     bool first = true;
     uint32_t total = 0;
+    // Room for the whole map at once, so growing never copies what was already read.
+    size_t expected = std::min<size_t>(max_entries_, 1u << 20) + chunk;
+    keys.reserve(expected * key_size_);
+    values.reserve(expected * value_size_);
     for (;;) {
       keys.resize(static_cast<size_t>(total + chunk) * key_size_);
       values.resize(static_cast<size_t>(total + chunk) * value_size_);
@@ -204,10 +257,18 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
       first = false;
     }
     Napi::Object out = Napi::Object::New(env);
-    out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, keys.data(), static_cast<size_t>(total) * key_size_));
-    out.Set("values", Napi::Buffer<uint8_t>::Copy(env, values.data(), static_cast<size_t>(total) * value_size_));
+    out.Set("keys", HandOver(env, std::move(keys), static_cast<size_t>(total) * key_size_));
+    out.Set("values", HandOver(env, std::move(values), static_cast<size_t>(total) * value_size_));
     out.Set("count", total);
     return out;
+  }
+
+  // A Buffer over the vector's own memory (no copy of a dump that may be megabytes).
+  static Napi::Buffer<uint8_t> HandOver(Napi::Env env, std::vector<uint8_t>&& bytes, size_t length) {
+    if (length == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+    auto* owned = new std::vector<uint8_t>(std::move(bytes));
+    return Napi::Buffer<uint8_t>::New(env, owned->data(), length,
+                                      [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned);
   }
 
   // writeAt(offset, bytes): writes into the first value of a BPF_F_MMAPABLE array (how libbpf
