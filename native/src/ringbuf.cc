@@ -4,13 +4,12 @@
 //   [u32 length][record bytes][pad to 4] ... repeated
 // One Buffer per drain (not one JS call per record) is what keeps up with a flood; the cap
 // keeps one drain from holding the loop while the producer keeps producing.
-#include <uv.h>
-
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "common.h"
+#include "fd_watcher.h"
 
 namespace addon {
 namespace {
@@ -48,8 +47,7 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
 
  private:
   struct ring_buffer* rb_ = nullptr;
-  uv_poll_t* poll_ = nullptr;
-  Napi::FunctionReference on_readable_;
+  FdWatcher watcher_;
   std::vector<uint8_t>* batch_ = nullptr;
   uint32_t batch_count_ = 0, batch_max_ = 0;
 
@@ -65,30 +63,8 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
     return ++self->batch_count_ >= self->batch_max_ ? kStopDraining : 0;
   }
 
-  static void OnPoll(uv_poll_t* handle, int status, int) {
-    auto* self = static_cast<NativeRingBuffer*>(handle->data);
-    if (!self || self->on_readable_.IsEmpty()) return;
-    Napi::Env env = self->on_readable_.Env();
-    Napi::HandleScope scope(env);
-    try {
-      self->on_readable_.MakeCallback(env.Global(), {Napi::Number::New(env, status)});
-    } catch (const Napi::Error& e) {
-      // No JS frame is below us: hand the exception to Node's uncaughtException machinery.
-      napi_fatal_exception(env, e.Value());
-    }
-  }
-
-  void StopPolling() {
-    if (!poll_) return;
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
-  }
-
   void Release() {
-    StopPolling();
-    if (!on_readable_.IsEmpty()) on_readable_.Reset();
+    watcher_.Reset();
     if (rb_) ring_buffer__free(rb_);
     rb_ = nullptr;
   }
@@ -103,24 +79,13 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
     Napi::Env env = info.Env();
     struct ring_buffer* rb = Live(env);
     if (info.Length() < 1 || !info[0].IsFunction()) ThrowTypeError(env, "start() needs a callback");
-    on_readable_ = Napi::Persistent(info[0].As<Napi::Function>());
-    if (poll_) return;
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    int err = uv_poll_init(loop, poll_, ring_buffer__epoll_fd(rb));
-    if (err == 0) err = uv_poll_start(poll_, UV_READABLE, &NativeRingBuffer::OnPoll);
-    if (err != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      ThrowBpfError(env, "ringbuf", -err, "cannot watch ring buffer");
-    }
-    poll_->data = this;
+    int err = watcher_.Start(env, ring_buffer__epoll_fd(rb), info[0].As<Napi::Function>());
+    if (err != 0) ThrowBpfError(env, "ringbuf", -err, "cannot watch ring buffer");
   }
 
   // Stops watching; records stay in the ring until drained or closed. The uv handle is what
   // keeps the process alive, so a stopped ring buffer lets Node exit.
-  void Stop(const Napi::CallbackInfo&) { StopPolling(); }
+  void Stop(const Napi::CallbackInfo&) { watcher_.Stop(); }
 
   // drain(max) -> Buffer | null: up to `max` records, null when the ring is empty.
   Napi::Value Drain(const Napi::CallbackInfo& info) {

@@ -3,12 +3,12 @@
 // thread pool would hold a pool thread for as long as the pipe stays quiet.
 #include <fcntl.h>
 #include <unistd.h>
-#include <uv.h>
 
 #include <cerrno>
 #include <string>
 
 #include "common.h"
+#include "fd_watcher.h"
 
 namespace addon {
 namespace {
@@ -54,29 +54,10 @@ class NativeTracePipe : public Napi::ObjectWrap<NativeTracePipe> {
  private:
   int fd_ = -1;
   std::string path_;
-  uv_poll_t* poll_ = nullptr;
-  Napi::FunctionReference on_readable_;
-
-  static void OnPoll(uv_poll_t* handle, int status, int) {
-    auto* self = static_cast<NativeTracePipe*>(handle->data);
-    if (!self || self->on_readable_.IsEmpty()) return;
-    Napi::Env env = self->on_readable_.Env();
-    Napi::HandleScope scope(env);
-    try {
-      self->on_readable_.MakeCallback(env.Global(), {Napi::Number::New(env, status)});
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
+  FdWatcher watcher_;
 
   void Release() {
-    if (poll_) {
-      uv_poll_stop(poll_);
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
-    if (!on_readable_.IsEmpty()) on_readable_.Reset();
+    watcher_.Reset();
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
   }
@@ -85,19 +66,8 @@ class NativeTracePipe : public Napi::ObjectWrap<NativeTracePipe> {
     Napi::Env env = info.Env();
     if (fd_ < 0) ThrowClosed(env, "trace pipe");
     if (info.Length() < 1 || !info[0].IsFunction()) ThrowTypeError(env, "start() needs a callback");
-    on_readable_ = Napi::Persistent(info[0].As<Napi::Function>());
-    if (poll_) return;
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    int err = uv_poll_init(loop, poll_, fd_);
-    if (err == 0) err = uv_poll_start(poll_, UV_READABLE, &NativeTracePipe::OnPoll);
-    if (err != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      ThrowBpfError(env, "tracepipe", -err, "cannot watch trace_pipe");
-    }
-    poll_->data = this;
+    int err = watcher_.Start(env, fd_, info[0].As<Napi::Function>());
+    if (err != 0) ThrowBpfError(env, "tracepipe", -err, "cannot watch trace_pipe");
   }
 
   // read() -> string: whatever is available now ("" when nothing is).
