@@ -6,6 +6,7 @@
         "native/src/addon.cc",
         "native/src/errors.cc",
         "native/src/object.cc",
+        "native/src/elf_check.cc",
         "native/src/map.cc",
         "native/src/link.cc",
         "native/src/ringbuf.cc",

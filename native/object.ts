@@ -4,7 +4,7 @@ import { openSync, readSync, closeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NativeMapInfo, NativeObject } from "./addon.ts";
 import { addon } from "./addon.ts";
-import { Btf } from "./btf.ts";
+import { Btf, BtfFormatError } from "./btf.ts";
 import { BpfError, closedError } from "./errors.ts";
 import { BpfMap } from "./map.ts";
 import { Link, Program } from "./program.ts";
@@ -40,6 +40,23 @@ function readHeader(path: string): Uint8Array {
   }
 }
 
+/**
+ * The object's BTF, decoded. libbpf accepts BTF our decoder refuses (an unknown version, an
+ * impossible int encoding): that is a damaged object too, so it fails like one, as a BpfError.
+ */
+function parseObjectBtf(native: NativeObject): Btf | undefined {
+  const raw = native.btf();
+  if (!raw) return undefined;
+  try {
+    return Btf.parse(raw);
+  } catch (err) {
+    if (!(err instanceof BtfFormatError)) throw err;
+    const name = native.name;
+    native.close();
+    throw new BpfError("open", `cannot open BPF object ${name}: its BTF is damaged: ${err.message} (rebuild it with \`npm run build\`)`, "ELIBBPF", 4001);
+  }
+}
+
 /** Where a global variable lives: its map (".bss", ".data", ".rodata", ...) and byte range. */
 interface GlobalLocation { map: NativeMapInfo; section: string; offset: number; size: number }
 
@@ -55,8 +72,7 @@ export class BpfObject implements Disposable {
   private constructor(native: NativeObject) {
     this.native = native;
     this.mapInfo = native.maps();
-    const raw = native.btf();
-    this.btf = raw ? Btf.parse(raw) : undefined;
+    this.btf = parseObjectBtf(native);
     const track = (link: import("./addon.ts").NativeLink) => {
       const wrapped = new Link(link, (l) => this.children.delete(l));
       this.children.add(wrapped);

@@ -5,9 +5,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "common.h"
+#include "elf_check.h"
 
 namespace addon {
 namespace {
@@ -46,6 +49,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
       std::string path = info[0].As<Napi::String>().Utf8Value();
       what = "cannot open BPF object " + path;
       if (access(path.c_str(), R_OK) != 0) ThrowBpfError(env, "open", errno, what);
+      RejectDamaged(env, ReadWholeFile(env, path, what), what);
       obj_ = bpf_object__open_file(path.c_str(), &opts);
     } else if (info.Length() > 0 && info[0].IsBuffer()) {
       auto bytes = info[0].As<Napi::Buffer<uint8_t>>();
@@ -53,6 +57,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
       image_.assign(bytes.Data(), bytes.Data() + bytes.Length());
       what = "cannot open BPF object from memory";
       if (image_.empty()) ThrowTypeError(env, "BPF object bytes are empty");
+      RejectDamaged(env, image_, what);
       obj_ = bpf_object__open_mem(image_.data(), image_.size(), &opts);
     } else {
       ThrowTypeError(env, "BpfObject.open() takes a file path or a Buffer of ELF bytes");
@@ -65,6 +70,21 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   }
 
   ~NativeObject() override { Release(); }
+
+  // libbpf 1.1 can crash on a damaged object (see elf_check.cc): check the image first.
+  static void RejectDamaged(Napi::Env env, const std::vector<uint8_t>& image, const std::string& what) {
+    std::string damage = FindElfDamage(image.data(), image.size());
+    if (!damage.empty()) {
+      ThrowBpfError(env, "open", LIBBPF_ERRNO__FORMAT, what, damage + "\n");
+    }
+  }
+
+  static std::vector<uint8_t> ReadWholeFile(Napi::Env env, const std::string& path, const std::string& what) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) ThrowBpfError(env, "open", EIO, what);
+    return bytes;
+  }
 
  private:
   struct bpf_object* obj_ = nullptr;
