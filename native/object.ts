@@ -60,6 +60,12 @@ function parseObjectBtf(native: NativeObject): Btf | undefined {
 /** Where a global variable lives: its map (".bss", ".data", ".rodata", ...) and byte range. */
 interface GlobalLocation { map: NativeMapInfo; section: string; offset: number; size: number }
 
+/**
+ * A compiled BPF object (`*.bpf.o`) and everything in it. Nothing reaches the kernel until
+ * load(); after close() (or the end of a `using` scope) every method throws, and the links,
+ * maps and ring buffers it handed out are closed too. A process that exits or is killed
+ * leaves nothing attached: the kernel drops programs with their last file descriptor.
+ */
 export class BpfObject implements Disposable {
   private readonly native: NativeObject;
   private readonly mapInfo: NativeMapInfo[];
@@ -107,15 +113,20 @@ export class BpfObject implements Disposable {
     return this.native;
   }
 
+  /** The object's name: its file name without `.bpf.o`, or `options.name`. */
   get name(): string { return this.live().name; }
+  /** True once load() succeeded. */
   get loaded(): boolean { return this.live().loaded; }
+  /** True after close(); every other member then throws. */
   get closed(): boolean { return this.native.closed; }
 
+  /** The programs (one per SEC() function), loaded or not. */
   get programs(): readonly Program[] { this.live(); return this.programList; }
 
   /** Map names and shapes, including the global-data maps (.bss/.data/.rodata). */
   get maps(): readonly NativeMapInfo[] { this.live(); return this.mapInfo; }
 
+  /** The program whose C function is `name`; throws a BpfError listing the real names otherwise. */
   program(name: string): Program {
     this.live();
     const found = this.programList.find((p) => p.name === name);
