@@ -216,7 +216,7 @@ export default defineLab({ loader: "loader.ts", attachments: 0, checks: [
       expected: "value 7",
       seen: [{ mark: "-", text: "value 42" }],
       missing: ["value 7: wanted a line, saw 0"],
-      hint: 'read hint 2 in labs/lab1-fake/README.md (section "Hints")',
+      hint: 'read hint 2 in labs/lab1-fake/README.md (section "Hints"), or type: npm run hint lab1 2',
     });
   });
 

@@ -2,10 +2,11 @@
 // prints the busiest, by name, every second. Workload: grader/workloads/lab2-syscalls.c makes
 // random numbers of three randomly chosen cheap syscalls: the target (the --pid) makes A and
 // B, a decoy makes A and C at the same time. Only the target's counts may show, exactly.
+import { compileWorkload, startHeld } from "../lib/compiled-workload.ts";
 import { CheckFailure } from "../lib/failure.ts";
 import { check, defineLab, once, type CheckContext } from "../lib/lab.ts";
 import { randomInt } from "../lib/workload.ts";
-import { compileWorkload, nextTable, numbersIn, shown, startPaused, type Table } from "./paused-workload.ts";
+import { nextTable, numbersIn, shown, type Table } from "./loader-table.ts";
 
 const format = "'Top system calls of pid 4242:' then one indented row per syscall, like '  getppid   1234'";
 const cheapSyscalls = ["getppid", "getuid", "getgid", "geteuid", "getegid", "sched_yield"];
@@ -19,15 +20,15 @@ function pickThree(): [string, string, string] {
 
 /** The target and the decoy, paused; the loader started with the target's pid. */
 const started = once(async (t: CheckContext) => {
-  const binary = await compileWorkload(t.workload, "lab2-syscalls.c");
+  const { binary } = await compileWorkload(t.workload, "lab2-syscalls.c");
   const [a, b, c] = pickThree();
   const target = { [a]: randomInt(1000, 20000), [b]: randomInt(100, 5000) };
   // Enough calls that an unfiltered count of C makes the top ten even on a busy machine.
   const decoy = { [a]: randomInt(20000, 60000), [c]: randomInt(20000, 60000) };
   const spec = (calls: Record<string, number>) => Object.entries(calls).map(([name, n]) => `${name}:${n}`);
-  const processes = [await startPaused(binary, spec(target))];
+  const processes = [await startHeld(binary, spec(target), "sigstop")];
   try {
-    processes.push(await startPaused(binary, spec(decoy)));
+    processes.push(await startHeld(binary, spec(decoy), "sigstop"));
     const loader = await t.loader({ args: ["--pid", String(processes[0]!.pid)] });
     return { loader, processes, a, b, c, target, decoy, pid: processes[0]!.pid };
   } catch (err) {
@@ -40,7 +41,7 @@ const started = once(async (t: CheckContext) => {
 const counted = once(async (t: CheckContext) => {
   const run = await started(t);
   try {
-    await Promise.all(run.processes.map((p) => p.finish()));
+    await Promise.all(run.processes.map((p) => p.release()));
   } finally {
     await Promise.all(run.processes.map((p) => p.stop()));
   }

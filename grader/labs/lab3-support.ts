@@ -3,43 +3,21 @@
 // outside the loader with bpftool.
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { compileWorkload, spawnWorkload, type CompiledWorkload } from "../lib/compiled-workload.ts";
 import { CheckFailure } from "../lib/failure.ts";
 import type { LoaderProcess } from "../lib/loader.ts";
-import { ProcessGroup, delay } from "../lib/processes.ts";
+import { delay } from "../lib/processes.ts";
 import { defaultOutputWaitMs, scaled } from "../lib/timing.ts";
-import { randomName, type Workload } from "../lib/workload.ts";
+import type { Workload } from "../lib/workload.ts";
+import { lastLines, tableAfterNext } from "./loader-table.ts";
 
 const run = promisify(execFile);
-const openerSource = fileURLToPath(new URL("../workloads/lab3-opener.c", import.meta.url));
 
-export interface Opener {
-  binary: string;
-  /** What the kernel calls its processes: the file name (at most 15 characters). */
-  comm: string;
-}
-
-const compiled = new WeakMap<Workload, Promise<Opener>>();
-
-/** Compiles the opener once per lab run, under a random name (which becomes its comm). */
-export function compileOpener(workload: Workload): Promise<Opener> {
-  let opener = compiled.get(workload);
-  if (!opener) {
-    opener = (async () => {
-      const comm = `lab3-${randomName(8)}`;
-      const binary = join(await workload.tempDir(), comm);
-      await run("gcc", ["-O2", "-pthread", "-o", binary, openerSource]).catch((err: { stderr?: string; message: string }) => {
-        throw new Error(`cannot compile the lab 3 workload ${openerSource} with gcc: ${err.stderr?.trim() || err.message}`);
-      });
-      return { binary, comm };
-    })();
-    compiled.set(workload, opener);
-  }
-  return opener;
-}
+/** The opener, compiled once per lab run under a random name lab3-xxxxxxxx (its comm). */
+export const compileOpener = (workload: Workload): Promise<CompiledWorkload> =>
+  compileWorkload(workload, "lab3-opener.c", { prefix: "lab3", gccArgs: ["-pthread"] });
 
 /** One forked child of the opener: `counts[0]` files from its main thread, then one count per extra thread. */
 export interface Child {
@@ -68,10 +46,8 @@ export interface OpenerRun {
  */
 export async function runOpener(binary: string, args: readonly string[]): Promise<OpenerRun> {
   const startedMs = performance.now();
-  const group = ProcessGroup.spawn(binary, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const { group, stderr } = spawnWorkload(binary, args, { stdin: true, stdout: true });
   const lines: string[] = [];
-  let stderr = "";
-  group.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   let stdoutClosed = !group.child.stdout;
   if (group.child.stdout) {
     createInterface({ input: group.child.stdout }).on("line", (line) => lines.push(line)).on("close", () => (stdoutClosed = true));
@@ -89,7 +65,7 @@ export async function runOpener(binary: string, args: readonly string[]): Promis
   if (churn ? !group.exit || group.exit.code !== 0 : readyLines().length < specs.length) {
     await group.stop();
     const how = group.exit ? `ended (code ${group.exit.code})` : "timed out";
-    throw new Error(`the lab 3 workload ${how}: ${stderr.trim() || "no error output"}`);
+    throw new Error(`the lab 3 workload ${how}: ${stderr().trim() || "no error output"}`);
   }
 
   const children = readyLines().map((line): Child => {
@@ -134,33 +110,17 @@ export interface Row {
 const titlePattern = /^\[\d\d:\d\d:\d\d\] \d+ process(es)? in /;
 const rowPattern = /^\s*(\d+)\s+(\d+)\s+(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)  (.*)$/;
 
-function titleIndexes(lines: readonly string[]): number[] {
-  const found: number[] = [];
-  lines.forEach((line, i) => titlePattern.test(line) && found.push(i));
-  return found;
-}
-
-/**
- * Waits for a table read from the map after this call, and until it is complete (the table
- * after it has begun). The first table to arrive may have been read just before the call and
- * reached us just after, so it is skipped: the one after it was read a refresh later.
- * Throws a CheckFailure if none comes.
- */
+/** The first table the loader read from the map entirely after this call (see tableAfterNext); throws a CheckFailure if none comes. */
 export async function waitForNextTable(loader: LoaderProcess): Promise<Table> {
-  const wanted = titleIndexes(loader.stdout).length + 1;
-  const waitMs = scaled(defaultOutputWaitMs);
-  const started = await loader.waitForOutput((lines) => titleIndexes(lines).length > wanted, waitMs);
-  const receivedMs = performance.now();
-  const complete = started && (await loader.waitForOutput((lines) => titleIndexes(lines).length > wanted + 1, waitMs));
-  if (!complete) {
-    throw new CheckFailure(`the loader printed no new table within ${waitMs / 1000}s`, {
+  const table = await tableAfterNext(loader, (line) => titlePattern.test(line));
+  if (!table) {
+    throw new CheckFailure(`the loader printed no new table within ${scaled(defaultOutputWaitMs) / 1000}s`, {
       expected: "a table every second, starting with a line like '[14:03:07] 3 processes in opens_by_pid (max 10240)' (table.ts prints it)",
       seenTitle: "the loader's last lines",
-      seen: [...loader.stdout.slice(-8).map((text) => ({ mark: " " as const, text })), ...loader.stderr.slice(-8).map((text) => ({ mark: "!" as const, text }))],
+      seen: lastLines(loader),
     });
   }
-  const titles = titleIndexes(loader.stdout);
-  const lines = loader.stdout.slice(titles[wanted]!, titles[wanted + 1]).filter((line) => line.trim() !== "");
+  const { lines, receivedMs } = table;
   const rows = lines.flatMap((line): Row[] => {
     const m = rowPattern.exec(line);
     return m ? [{ pid: Number(m[1]), opens: Number(m[2]), firstAgo: Number(m[3]), lastAgo: Number(m[4]), comm: m[5]!.trim(), line }] : [];

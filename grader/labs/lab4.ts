@@ -3,10 +3,11 @@
 // moves itself from CPU to CPU in a random order, calling getppid() a random number of
 // times on each; each CPU's count and the total must show exactly.
 import { readFileSync } from "node:fs";
+import { compileWorkload, startHeld } from "../lib/compiled-workload.ts";
 import { CheckFailure } from "../lib/failure.ts";
 import { check, defineLab, once, type CheckContext } from "../lib/lab.ts";
 import { randomInt } from "../lib/workload.ts";
-import { compileWorkload, nextTable, numbersIn, shown, startPaused, type Table } from "./paused-workload.ts";
+import { nextTable, numbersIn, shown, type Table } from "./loader-table.ts";
 
 const format = "'getppid() calls of pid 4242 per CPU:' then indented rows '  cpu0   1200', '  cpu1   300', '  total  1500'";
 
@@ -27,9 +28,9 @@ function plan(): Array<{ cpu: number; calls: number }> {
 
 /** The workload, paused; the loader started with its pid. */
 const started = once(async (t: CheckContext) => {
-  const binary = await compileWorkload(t.workload, "lab4-pinned.c");
+  const { binary } = await compileWorkload(t.workload, "lab4-pinned.c");
   const stints = plan();
-  const workload = await startPaused(binary, stints.map((s) => `${s.cpu}:${s.calls}`));
+  const workload = await startHeld(binary, stints.map((s) => `${s.cpu}:${s.calls}`), "sigstop");
   try {
     return { loader: await t.loader({ args: ["--pid", String(workload.pid)] }), workload, stints };
   } catch (err) {
@@ -42,7 +43,7 @@ const started = once(async (t: CheckContext) => {
 const counted = once(async (t: CheckContext) => {
   const { loader, workload, stints } = await started(t);
   try {
-    await workload.finish();
+    await workload.release();
   } finally {
     await workload.stop();
   }

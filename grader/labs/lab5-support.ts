@@ -1,36 +1,17 @@
 // Lab 5's plumbing, kept out of lab5.ts so the checks read on one screen: the opener workload
 // (grader/workloads/lab5-opener.c), counting a burst's lines as they arrive, and a second copy
 // of the student's loader, started with --pid, paused and resumed at will.
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { compileWorkload, type CompiledWorkload } from "../lib/compiled-workload.ts";
 import { CheckFailure, type MarkedLine } from "../lib/failure.ts";
 import { LoaderProcess } from "../lib/loader.ts";
 import { mentionsNumber } from "../lib/match.ts";
 import { stderrExcerpt } from "../lib/stderr.ts";
 import { defaultReadyTimeoutMs, scaled } from "../lib/timing.ts";
-import { randomInt, randomName, type Workload } from "../lib/workload.ts";
+import { randomInt, type Workload } from "../lib/workload.ts";
 
-const run = promisify(execFile);
-const openerSource = fileURLToPath(new URL("../workloads/lab5-opener.c", import.meta.url));
-const compiled = new WeakMap<Workload, Promise<string>>();
-
-/** Compiles the opener once per lab run, under a random name (which becomes its comm). */
-export function compileOpener(workload: Workload): Promise<string> {
-  let opener = compiled.get(workload);
-  if (!opener) {
-    opener = (async () => {
-      const binary = join(await workload.tempDir(), `lab5-${randomName()}`);
-      await run("gcc", ["-O2", "-o", binary, openerSource]).catch((err: { stderr?: string; message: string }) => {
-        throw new Error(`cannot compile the lab 5 workload ${openerSource} with gcc: ${err.stderr?.trim() || err.message}`);
-      });
-      return binary;
-    })();
-    compiled.set(workload, opener);
-  }
-  return opener;
-}
+/** The opener, compiled once per lab run under a random name lab5-xxxxxxxx (its comm). */
+export const compileOpener = (workload: Workload): Promise<CompiledWorkload> => compileWorkload(workload, "lab5-opener.c", { prefix: "lab5" });
 
 /** A uid no real account uses, so the lines it appears on are the workload's. */
 export const randomUid = (): number => randomInt(20_000, 60_000);

@@ -8,7 +8,8 @@ import { CheckFailure, type MarkedLine } from "../lib/failure.ts";
 import { check, defineLab, once, type CheckContext, type Hint } from "../lib/lab.ts";
 import { mentionsPath, mentionsNumber, plural, type LineExpectation } from "../lib/match.ts";
 import type { LoaderProcess } from "../lib/loader.ts";
-import { ProcessGroup, waitUntil } from "../lib/processes.ts";
+import { startHeld } from "../lib/compiled-workload.ts";
+import { waitUntil } from "../lib/processes.ts";
 import { scaled } from "../lib/timing.ts";
 import { randomInt, randomName } from "../lib/workload.ts";
 import { BurstTally, compileOpener, randomUid, signalLoader, startAnotherLoader, stopAndDrain, stopsGrowing } from "./lab5-support.ts";
@@ -25,9 +26,9 @@ const namedOpens = once(async (t: CheckContext) => {
   const dir = await t.workload.tempDir();
   const files = Array.from({ length: randomInt(3, 6) }, () => join(dir, `open-${randomName()}`));
   const uid = randomUid();
-  const run = await t.workload.run(program, [String(uid), ...files]);
+  const run = await t.workload.run(program.binary, [String(uid), ...files]);
   if (run.code !== 0) throw new Error(`the workload ${run.file} failed (exit code ${run.code}): ${run.stderr.trim()}`);
-  const who = { pid: run.pid, uid, comm: basename(program) };
+  const who = { pid: run.pid, uid, comm: program.comm };
   await loader.waitForLines(files.map((file) => ({ label: file, matches: (line: string) => mentionsPath(line, file) })));
   return { loader, files, who, dir };
 });
@@ -38,7 +39,7 @@ const burst = once(async (t: CheckContext) => {
   const program = await compileOpener(t.workload);
   const count = randomInt(5_000, 20_000);
   const prefix = join(await t.workload.tempDir(), `burst-${randomName()}-`);
-  const run = await t.workload.run(program, [String(randomUid()), "--burst", String(count), prefix]);
+  const run = await t.workload.run(program.binary, [String(randomUid()), "--burst", String(count), prefix]);
   if (run.code !== 0) throw new Error(`the workload ${run.file} failed (exit code ${run.code}): ${run.stderr.trim()}`);
   const tally = new BurstTally(prefix, run.pid);
   await loader.waitForOutput((lines) => tally.update(lines).lines >= count, scaled(10_000));
@@ -56,17 +57,12 @@ const flood = once(async (t: CheckContext) => {
   const count = randomInt(floodSize.min, floodSize.max);
   const prefix = join(await t.workload.tempDir(), `flood-${randomName()}-`);
   // The workload waits for a line on stdin: its pid is known before it opens anything.
-  const work = ProcessGroup.spawn(program, [String(randomUid()), "--burst", String(count), prefix], { stdio: ["pipe", "ignore", "pipe"] });
-  let workErrors = "";
-  work.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (workErrors += chunk));
+  const work = await startHeld(program.binary, [String(randomUid()), "--burst", String(count), prefix], "stdin");
   let loader: LoaderProcess | undefined;
   try {
-    if (work.pid === undefined) throw new Error(`could not start ${program}: ${(await work.exited).error?.message}`);
     loader = await startAnotherLoader(t.dir, loaderFile, ["--pid", String(work.pid)]);
     signalLoader(loader, "SIGSTOP");
-    work.child.stdin!.end("go\n");
-    const exit = await work.exited;
-    if (exit.code !== 0) throw new Error(`the workload ${program} failed (exit code ${exit.code}): ${workErrors.trim()}`);
+    await work.release();
     signalLoader(loader, "SIGCONT");
     const tally = new BurstTally(prefix, work.pid);
     const output = loader.stdout;

@@ -2,6 +2,7 @@
 // `--`) makes npm swallow the flag, with a warning, and pass it as npm_config_solution=true
 // instead; we accept it from there too, so both spellings work.
 import { parseArgs } from "node:util";
+import { reportFormats, type ReportFormat } from "./report-formats.ts";
 
 export interface CliArgs {
   labs: string[];
@@ -9,6 +10,14 @@ export interface CliArgs {
   json: boolean;
   verbose: boolean;
   help: boolean;
+  /** Grade every lab that has checks (the default when no lab is named; explicit for reports). */
+  all: boolean;
+  /** Grade again on every save of the lab's files. */
+  watch: boolean;
+  /** Also write the whole grade in this format (to `out`, or stdout). */
+  report?: ReportFormat;
+  /** Where `report` goes, relative to the course root; stdout when absent. */
+  out?: string;
 }
 
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
@@ -20,15 +29,47 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       json: { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
+      all: { type: "boolean" },
+      watch: { type: "boolean", short: "w" },
+      report: { type: "string" },
+      out: { type: "string", short: "o" },
     },
   });
+  const report = values.report ?? env.npm_config_report;
+  if (report === "true") throw new Error("npm took --report for its own flag: put the grader's flags after --, as in npm run grade -- --all --report junit");
+  if (report !== undefined && !(reportFormats as readonly string[]).includes(report)) {
+    throw new Error(`--report must be one of ${reportFormats.join(", ")}, not '${report}'`);
+  }
+  const out = values.out ?? env.npm_config_out;
+  if (out !== undefined && report === undefined) throw new Error("--out names the file for --report: add --report junit|csv|json|markdown");
   return {
     labs: positionals,
     solution: values.solution ?? env.npm_config_solution === "true",
     json: values.json ?? env.npm_config_json === "true",
     verbose: values.verbose ?? env.npm_config_loglevel === "verbose",
     help: values.help ?? false,
+    all: values.all ?? env.npm_config_all === "true",
+    watch: values.watch ?? env.npm_config_watch === "true",
+    ...(report !== undefined && { report: report as ReportFormat }),
+    ...(out !== undefined && { out }),
   };
+}
+
+/**
+ * The arguments that make another grader (under sudo, in the VM) do what `args` says,
+ * including flags that reached us through npm_config_* and would not reach it that way.
+ */
+export function toArgv(args: CliArgs): string[] {
+  return [
+    ...args.labs,
+    ...(args.all ? ["--all"] : []),
+    ...(args.solution ? ["--solution"] : []),
+    ...(args.json ? ["--json"] : []),
+    ...(args.verbose ? ["--verbose"] : []),
+    ...(args.watch ? ["--watch"] : []),
+    ...(args.report ? ["--report", args.report] : []),
+    ...(args.out !== undefined ? ["--out", args.out] : []),
+  ];
 }
 
 /** parseArgs' own errors ("Unknown option '--jsn'") are already readable; this adds the usage. */

@@ -20,11 +20,13 @@ export interface Output {
 type Write = (text: string) => void;
 
 /** Colors only for a terminal, and never when NO_COLOR is set. */
-function painter(stream: Output) {
+export function painter(stream: Output) {
   const on = stream.isTTY === true && !process.env.NO_COLOR;
   const paint = (code: number) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
   return { green: paint(32), red: paint(31), yellow: paint(33), dim: paint(2), bold: paint(1) };
 }
+
+export type Painter = ReturnType<typeof painter>;
 
 const indent = "    ";
 
@@ -50,17 +52,26 @@ export function textReporter(stream: Output = process.stdout): Reporter {
   };
 }
 
-function writeFailure(write: Write, failure: FailureReport, c: ReturnType<typeof painter>): void {
-  write(`${indent}${failure.message}`);
-  if (failure.expected) write(`${indent}expected: ${failure.expected}`);
-  if (failure.seenTitle) write(`${indent}${failure.seenTitle}:`);
+function writeFailure(write: Write, failure: FailureReport, c: Painter): void {
+  for (const line of failureLines(failure, c)) write(`${indent}${line}`);
+}
+
+/**
+ * A failure as lines, the way the grader prints it: message, expected, marked output,
+ * MISSING items, notes, hint. Without a painter the lines are plain text (for reports).
+ */
+export function failureLines(failure: FailureReport, c: Painter = painter({ write: () => {} })): string[] {
+  const lines = [failure.message];
+  if (failure.expected) lines.push(`expected: ${failure.expected}`);
+  if (failure.seenTitle) lines.push(`${failure.seenTitle}:`);
   for (const line of failure.seen ?? []) {
     const mark = line.mark === "+" ? c.green("+") : line.mark === "-" || line.mark === "!" ? c.red(line.mark) : "|";
-    write(`${indent}  ${mark} ${line.text}`);
+    lines.push(`  ${mark} ${line.text}`);
   }
-  for (const missing of failure.missing ?? []) write(`${indent}${c.red("MISSING")} ${missing}`);
-  for (const note of failure.notes ?? []) write(`${indent}${c.yellow("note:")} ${note}`);
-  if (failure.hint) write(`${indent}${c.yellow("hint:")} ${failure.hint}`);
+  for (const missing of failure.missing ?? []) lines.push(`${c.red("MISSING")} ${missing}`);
+  for (const note of failure.notes ?? []) lines.push(`${c.yellow("note:")} ${note}`);
+  if (failure.hint) lines.push(`${c.yellow("hint:")} ${failure.hint}`);
+  return lines;
 }
 
 /** The closing line, xv6 style. */

@@ -1,8 +1,9 @@
 // The grade as data: what --json prints and what lands in .grades/<lab>.json.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MarkedLine } from "./failure.ts";
 import type { CourseLayout } from "./layout.ts";
+import { writeOwnedFile } from "./owner.ts";
 
 export interface FailureReport {
   message: string;
@@ -63,8 +64,21 @@ export function exitCode(report: GradeReport): number {
  * so that never overwrites a student's record); returns the path.
  */
 export function saveLabResult(layout: CourseLayout, result: LabResult): string {
-  mkdirSync(layout.gradesDir, { recursive: true });
-  const file = join(layout.gradesDir, `${result.lab}${result.solution ? ".solution" : ""}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const file = resultFile(layout, result.lab, result.solution);
+  writeOwnedFile(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
+}
+
+/** The last saved result of a lab (`lab1`), or undefined if it was never graded (or the file is unreadable). */
+export function loadLabResult(layout: CourseLayout, labId: string, solution = false): LabResult | undefined {
+  try {
+    const result = JSON.parse(readFileSync(resultFile(layout, labId, solution), "utf8")) as Partial<LabResult>;
+    return typeof result.score === "number" && typeof result.max === "number" && typeof result.timestamp === "string" ? (result as LabResult) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function resultFile(layout: CourseLayout, labId: string, solution: boolean): string {
+  return join(layout.gradesDir, `${labId}${solution ? ".solution" : ""}.json`);
 }

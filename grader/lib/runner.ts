@@ -53,7 +53,7 @@ export async function gradeLab(lab: LabInfo, options: GradeOptions): Promise<Lab
     }
   } else {
     const run = new LabRun(spec, { dir, root: layout.root, ...(options.echo && { echo: options.echo }) });
-    const hintFor = hintPhraser(relative(layout.root, labDir(layout, lab, false)));
+    const hintFor = hintPhraser(relative(layout.root, labDir(layout, lab, false)), lab.id);
     const explained = new Map<unknown, string>();
     try {
       for (const c of spec.checks) {
@@ -124,13 +124,13 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Turns hint numbers into where to find them: the lab README's Hints section. */
-function hintPhraser(labDirShown: string): (hint: Hint) => string {
+/** Turns hint numbers into where to find them: the lab README's Hints section, or `npm run hint`. */
+function hintPhraser(labDirShown: string, labId: string): (hint: Hint) => string {
   return (hint) => {
     if (typeof hint === "string") return hint;
     const numbers = typeof hint === "number" ? [hint] : hint;
     const which = numbers.length === 1 ? `hint ${numbers[0]}` : `hints ${numbers.slice(0, -1).join(", ")} and ${numbers.at(-1)}`;
-    return `read ${which} in ${labDirShown}/README.md (section "Hints")`;
+    return `read ${which} in ${labDirShown}/README.md (section "Hints"), or type: npm run hint ${labId} ${numbers[0]}`;
   };
 }
 
