@@ -23,9 +23,9 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "provision-vm: installing ${missing[*]}"
-  apt-get update -qq
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
   # --no-install-recommends: QEMU's recommends pull in a desktop's worth of packages.
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 echo "provision-vm: ok ($(qemu-system-x86_64 --version | head -1))"
