@@ -53,6 +53,18 @@ export async function waitFor<T>(check: () => T | undefined | false, what: strin
   }
 }
 
+/**
+ * Polls the async `condition` every 50 ms for up to `timeoutMs`, then once more: true as soon
+ * as it holds, false if it never did (for things the kernel does shortly after, not at once).
+ */
+export async function eventually(condition: () => Promise<boolean> | boolean, timeoutMs = 2000): Promise<boolean> {
+  for (let tries = 0; tries < timeoutMs / 50; tries++) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return condition();
+}
+
 /** The syscall number of getppid on this machine (raw tracepoints see numbers, not names). */
 export function getppidSyscallNumber(): number {
   const numbers: Record<string, number> = { x64: 110, arm64: 173, riscv64: 173 };
