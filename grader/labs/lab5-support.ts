@@ -82,12 +82,6 @@ export async function startAnotherLoader(dir: string, file: string, args: readon
   });
 }
 
-/** Stops `loader` with SIGINT (Ctrl-C) and resolves once everything it printed has been read. */
-export async function stopAndDrain(loader: LoaderProcess): Promise<void> {
-  await loader.stop();
-  // Documented behaviour: on a loader that has ended it resolves after reading all its output.
-  await loader.waitForAttachments(0, 0);
-}
 
 /** Sends `signal` to the loader's process group (SIGSTOP pauses it, SIGCONT resumes it). */
 export function signalLoader(loader: LoaderProcess, signal: "SIGSTOP" | "SIGCONT"): void {

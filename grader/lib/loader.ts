@@ -118,9 +118,14 @@ export class LoaderProcess implements LoaderOutput {
     expectLines(this, expectations, options);
   }
 
-  /** Stops the loader's whole process group (SIGINT, then SIGKILL). */
-  stop(): Promise<void> {
-    return this.group.stop();
+  /**
+   * Stops the loader's whole process group (SIGINT, then SIGKILL) and resolves once its output
+   * has been read to the end (at most a second more), so what it printed on the way out (a
+   * final count, say) is in `stdout` when this resolves.
+   */
+  async stop(): Promise<void> {
+    await this.group.stop();
+    await Promise.race([this.drained, delay(1000)]);
   }
 
   private async capture(stream: OutputLine["stream"], into: string[], echo: LoaderOptions["echo"]): Promise<void> {
