@@ -24,16 +24,17 @@ export interface RingBufferOptions<T> {
 
 /** A batch of records as copied from the ring in one drain. */
 export class RecordBatch {
+  /** The length words, read in place: the addon writes them in host byte order, 4-aligned. */
+  private readonly words: Uint32Array;
+
   /** @internal */
   constructor(
-    /** The records, each as [u32 length][bytes][padding to 4]. */
+    /** The records, each as [u32 length, host byte order][bytes][padding to 4]. */
     readonly buffer: Buffer,
-  ) {}
-
-  /** Each record's bytes, as views into `buffer` (copy them to keep them past the callback). */
-  *[Symbol.iterator](): IterableIterator<Buffer> {
-    const buf = this.buffer;
-    for (let at = 0; at + 4 <= buf.length; at = next(buf, at)) yield buf.subarray(at + 4, at + 4 + buf.readUInt32LE(at));
+  ) {
+    const aligned = buffer.byteOffset % 4 === 0 ? buffer : Buffer.from(buffer); // a fresh copy is aligned
+    this.buffer = aligned;
+    this.words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2);
   }
 
   /**
@@ -41,20 +42,26 @@ export class RecordBatch {
    * way to keep up with millions of records a second (decode fields straight from `buffer`).
    */
   forEachRecord(visit: (buffer: Buffer, offset: number, length: number) => void): void {
-    const buf = this.buffer;
-    for (let at = 0; at + 4 <= buf.length; at = next(buf, at)) visit(buf, at + 4, buf.readUInt32LE(at));
+    const { buffer, words } = this;
+    for (let at = 0; at + 4 <= buffer.length;) {
+      const length = words[at >>> 2]!;
+      visit(buffer, at + 4, length);
+      at += 4 + ((length + 3) & ~3);
+    }
+  }
+
+  /** Each record's bytes, as views into `buffer` (copy them to keep them past the callback). */
+  *[Symbol.iterator](): IterableIterator<Buffer> {
+    const records: Buffer[] = [];
+    this.forEachRecord((buffer, offset, length) => records.push(buffer.subarray(offset, offset + length)));
+    yield* records;
   }
 
   get count(): number {
     let n = 0;
-    for (let at = 0; at + 4 <= this.buffer.length; at = next(this.buffer, at)) n++;
+    this.forEachRecord(() => n++);
     return n;
   }
-}
-
-/** Offset of the record after the one at `at`: [u32 length][bytes][padding to 4]. */
-function next(buf: Buffer, at: number): number {
-  return at + 4 + ((buf.readUInt32LE(at) + 3) & ~3);
 }
 
 /**

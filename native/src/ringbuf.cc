@@ -48,6 +48,7 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
  private:
   struct ring_buffer* rb_ = nullptr;
   FdWatcher watcher_;
+  std::vector<uint8_t> scratch_;
   std::vector<uint8_t>* batch_ = nullptr;
   uint32_t batch_count_ = 0, batch_max_ = 0;
 
@@ -56,7 +57,7 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
     std::vector<uint8_t>& out = *self->batch_;
     size_t at = out.size();
     size_t padded = (size + 3) & ~size_t{3};
-    out.resize(at + 4 + padded);
+    out.resize(at + 4 + padded);  // capacity is kept between drains: this rarely allocates
     uint32_t len = static_cast<uint32_t>(size);
     memcpy(out.data() + at, &len, 4);
     memcpy(out.data() + at + 4, data, size);
@@ -92,24 +93,17 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
     Napi::Env env = info.Env();
     struct ring_buffer* rb = Live(env);
     uint32_t max = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 4096;
-    auto* batch = new std::vector<uint8_t>();
-    batch->reserve(64 * 1024);
-    batch_ = batch;
+    // One scratch vector for the life of the ring: its pages stay mapped, so a drain costs a
+    // copy per record and one copy out, not a fresh allocation faulted in page by page.
+    scratch_.clear();
+    batch_ = &scratch_;
     batch_count_ = 0;
     batch_max_ = max == 0 ? 1 : max;
     int err = ring_buffer__consume(rb);
     batch_ = nullptr;
-    if (err < 0 && err != kStopDraining) {
-      delete batch;
-      ThrowBpfError(env, "ringbuf", -err, "ring buffer consume failed");
-    }
-    if (batch->empty()) {
-      delete batch;
-      return env.Null();
-    }
-    // Hand the vector's memory to the Buffer; freed when JS lets go of it.
-    return Napi::Buffer<uint8_t>::New(env, batch->data(), batch->size(),
-                                      [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, batch);
+    if (err < 0 && err != kStopDraining) ThrowBpfError(env, "ringbuf", -err, "ring buffer consume failed");
+    if (scratch_.empty()) return env.Null();
+    return Napi::Buffer<uint8_t>::Copy(env, scratch_.data(), scratch_.size());
   }
 
   void Close(const Napi::CallbackInfo&) { Release(); }
