@@ -6,6 +6,7 @@ import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { apiReferenceMarkdown } from "./api-reference.ts";
+import { compatibilityMarkdown, compatibilityTitle } from "./compatibility.ts";
 import { framePage, pageHref, type Page } from "./nav.ts";
 import { createRenderer } from "./render.ts";
 import { serveDirectory } from "./serve.ts";
@@ -63,11 +64,17 @@ export function collectPages(root: string = repoRoot): Page[] {
     slug: "api", title: "API reference", label: "API reference (#bpf)", section: "Reference",
     source: "native/index.ts", markdown: apiReferenceMarkdown(join(root, "native/index.ts")),
   };
+  // Made from the last kernel matrix run in this checkout (.grades/matrix.json), if any.
+  const compatibility: Page = {
+    slug: "compatibility", title: compatibilityTitle, label: compatibilityTitle, section: "Reference",
+    source: "docs/compatibility.ts", markdown: compatibilityMarkdown(root),
+  };
   return [
     home,
     doc("setup.md", "setup", "Setting up", "Course"),
     ...labPages,
     doc("troubleshooting.md", "troubleshooting", "Troubleshooting", "Reference"),
+    compatibility,
     api,
     doc("instructors.md", "instructors", "Instructor guide", "Reference"),
   ];

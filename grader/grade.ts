@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GUEST_MARKER_ENV } from "../vm/run.ts";
 import { parseOrExit, toArgv, type CliArgs } from "./lib/args.ts";
 import { exitOnSignals } from "./lib/cleanup.ts";
 import { decideWhereToGrade, gradeElsewhere } from "./lib/forward.ts";
@@ -15,6 +16,7 @@ import { checksFile, discoverLabs, labDir, resolveLab, type LabInfo } from "./li
 import { formatReport } from "./lib/report-formats.ts";
 import { echoLoader, silentReporter, textReporter, writeScore, type Output } from "./lib/report.ts";
 import { exitCode, saveLabResult, summarize, type LabResult } from "./lib/results.ts";
+import { gradeOnKernels, matrixPassed, parseKernels } from "./lib/matrix.ts";
 import { gradeLab } from "./lib/runner.ts";
 import { watchDir } from "./lib/watch.ts";
 import { preflightProblems } from "./preflight.ts";
@@ -22,6 +24,7 @@ import { preflightProblems } from "./preflight.ts";
 const usage = `usage: npm run grade [lab ...] [-- --solution --json --verbose]
        npm run grade -- --watch lab
        npm run grade -- --all --report junit|csv|json|markdown [--out file]
+       npm run grade -- --kernel 6.1|6.12|host|all [lab ...] [--solution]
   lab         lab1, 1, lab01 or its name (hello); no lab grades them all
   --solution  grade solutions/ instead of labs/
   --json      print the results as JSON (they are always saved in .grades/<lab>.json)
@@ -30,6 +33,8 @@ const usage = `usage: npm run grade [lab ...] [-- --solution --json --verbose]
   --all       grade every lab that has checks (what no lab name does too)
   --report    also write the whole grade as a JUnit XML, CSV, JSON or Markdown report
   --out       the report's file, relative to the course root (default: standard output)
+  --kernel    grade under Debian's 6.1 or 6.12 kernel (booted under QEMU), the host's, or all
+              three (or a list: 6.1,host); records .grades/matrix.json for the docs
 Not root, or not on Linux? It grades under sudo, or in the course VM (vagrant), by itself.`;
 
 function fail(message: string): never {
@@ -40,6 +45,14 @@ function fail(message: string): never {
 const args = parseOrExit(process.argv.slice(2), usage);
 if (args.all && args.labs.length > 0) fail("--all grades every lab: name labs, or use --all, not both");
 if (args.watch && (args.json || args.report || args.all)) fail("--watch grades one lab in the terminal: leave out --json, --report and --all");
+if (args.kernel !== undefined && (args.watch || args.report)) fail("--kernel grades under each kernel and records .grades/matrix.json: leave out --watch and --report");
+if (args.kernel !== undefined && process.env[GUEST_MARKER_ENV]) fail(`--kernel boots kernels from the host; this already runs inside the ${process.env[GUEST_MARKER_ENV]} guest`);
+let kernels: string[] | undefined;
+try {
+  kernels = args.kernel === undefined ? undefined : parseKernels(args.kernel);
+} catch (err) {
+  fail(err instanceof Error ? err.message : String(err));
+}
 
 // Where BPF can load: here, under sudo, or in the VM.
 const place = decideWhereToGrade();
@@ -59,7 +72,9 @@ exitOnSignals();
 // `npm run grade | head` closes our stdout early: stop quietly (exit handlers still kill and remove everything).
 process.stdout.on("error", (err: NodeJS.ErrnoException) => process.exit(err.code === "EPIPE" ? 1 : 2));
 
-if (args.watch) {
+if (kernels) {
+  process.exit(await gradeUnderKernels(layout, labs, args, kernels));
+} else if (args.watch) {
   if (labs.length !== 1) fail(`--watch grades one lab: name it, as in npm run grade -- --watch ${labs[0]?.id ?? "lab1"}`);
   await watchLab(layout, labs[0]!, args);
 } else {
@@ -122,6 +137,18 @@ async function gradeAll(layout: CourseLayout, labs: readonly LabInfo[], args: Cl
     }
   }
   return exitCode(report);
+}
+
+/** Grades `labs` under each kernel (booting the Debian ones under QEMU); 0 only when every kernel gives full marks. */
+async function gradeUnderKernels(layout: CourseLayout, labs: readonly LabInfo[], args: CliArgs, kernels: readonly string[]): Promise<number> {
+  const people: Output = args.json ? process.stderr : process.stdout;
+  try {
+    const record = await gradeOnKernels({ layout, labs, kernels, solution: args.solution, verbose: args.verbose, people });
+    if (args.json) console.log(JSON.stringify(record, null, 2));
+    return matrixPassed(record) ? 0 : 1;
+  } catch (err) {
+    fail(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
 }
 
 /** Grades `lab` now and after every save of its files, until Ctrl-C (exitOnSignals cleans up). */

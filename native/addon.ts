@@ -62,6 +62,9 @@ export interface Addon {
   NativeRingBuffer: new (map: NativeMap) => NativeRingBuffer;
   NativeTracePipe: new (path?: string) => NativeTracePipe;
   numPossibleCpus(): number;
+  /** Asks the kernel whether it supports a map type, program type or helper (see probe.ts). */
+  probe(kind: "map" | "prog", name: string): boolean;
+  probe(kind: "helper", name: string, progType: string): boolean;
   libbpfVersion: string;
   setErrorFactory(factory: (kind: string, message: string, code: string, errno: number, log: string) => Error): void;
 }

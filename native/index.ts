@@ -6,6 +6,7 @@ export { RingBuffer, RecordBatch, type RingBufferOptions } from "./ringbuf.ts";
 export { TracePipe, parseTraceLine, type TraceLine } from "./tracepipe.ts";
 export { Btf, type Codec, type BtfType } from "./btf.ts";
 export { BpfError, VerifierError, parseVerifierLog, type SourceLine } from "./errors.ts";
+export { kernelHasMapType, kernelHasProgramType, kernelHasHelper, kernelHasBtf, kernelBtfHasEnumerator } from "./probe.ts";
 import { addon } from "./addon.ts";
 
 /** Number of possible CPUs: the length of every per-CPU value array. */

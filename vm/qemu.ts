@@ -24,6 +24,17 @@ export function chooseAccelerator(): Accelerator {
   return /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo) ? "kvm" : "tcg";
 }
 
+/**
+ * How TCG runs: one host thread for all vCPUs, and every CPU feature except the AVX family.
+ * With multi-threaded TCG (QEMU 7.2, Debian 12) node in the guest crashed in one start of
+ * four on a busy host (SIGSEGV, SIGILL, a tsx parse error or a wasm trap on intact files:
+ * V8 rewrites its JIT code while the other vCPU runs it); AVX off alone did not cure it,
+ * one thread did (0 crashes in 12 starts, each ~20% slower). AVX stays off: 7.2 was the
+ * first QEMU to emulate it.
+ */
+export const TCG_ACCEL = "tcg,thread=single";
+export const TCG_CPU = "max,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off";
+
 /** The host-side unix socket paths, one per guest stream. */
 export interface GuestSockets {
   readonly console: string;
@@ -58,7 +69,7 @@ function port(name: string, path: string, nr: number): string[] {
 
 /** argv for qemu-system-x86_64 (without the program name). */
 export function qemuArgs(o: QemuOptions): string[] {
-  const accel = o.accelerator === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg,thread=multi", "-cpu", "max"];
+  const accel = o.accelerator === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", TCG_ACCEL, "-cpu", TCG_CPU];
   return [
     "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
     "-machine", "q35", ...accel, "-smp", String(o.cpus), "-m", String(o.memoryMiB),

@@ -2,13 +2,13 @@
 // guest that sees the host's filesystem, runs the command as root, streams its output back
 // and reports its exit status. Nothing outlives the call: QEMU is killed on timeout or abort.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { constants as osConstants, release as hostRelease, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Writable } from "node:stream";
-import { baseInitramfs, jobArchive } from "./initramfs.ts";
+import { baseInitramfs, busyboxPath, jobArchive } from "./initramfs.ts";
 import { prepareKernel, type PreparedKernel } from "./kernels.ts";
 import { chooseAccelerator, qemuArgs, type GuestSockets } from "./qemu.ts";
 
@@ -20,6 +20,8 @@ export const ALWAYS_PASSED_ENV = ["PATH", "HOME", "CI", "TERM", "LANG", "NO_COLO
 
 /** Set in the guest command's environment to the guest's `uname -r`. */
 export const GUEST_MARKER_ENV = "EBPF_VM_KERNEL";
+/** Set in the guest command's environment to "tcg" or "kvm": how much slower than native it runs. */
+export const GUEST_ACCELERATOR_ENV = "EBPF_VM_ACCELERATOR";
 
 export interface RunOptions {
   /** "6.1", "6.12", a full linux-image-… package name, or "host" (run here, no VM). */
@@ -95,6 +97,16 @@ export class VmCrashError extends VmBootError {
     super(message, consoleTail);
     this.name = "VmCrashError";
   }
+}
+
+/** Why this host cannot boot a guest (a sentence with the fix), or undefined when it can. */
+export function vmUnavailableReason(): string | undefined {
+  if (process.platform !== "linux" || process.arch !== "x64") return `the VM runner needs an x86_64 Linux host, this is ${process.platform}/${process.arch}`;
+  if (process.getuid?.() !== 0) return "the VM runner needs root (9p passthrough, guest root)";
+  const path = (process.env.PATH ?? "").split(":");
+  if (!path.some((dir) => existsSync(join(dir, "qemu-system-x86_64")))) return "qemu-system-x86_64 is not installed: run bash vm/provision-vm.sh";
+  if (!existsSync(busyboxPath())) return "busybox-static is not installed: run bash vm/provision-vm.sh";
+  return undefined;
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -257,7 +269,7 @@ async function bootOnce(
     const projectDir = options.projectDir ?? defaultProjectDir;
     const initramfs = join(dir, "initramfs.cpio");
     // EBPF_VM_KERNEL tells a program it already runs in a guest (a grader must not boot another).
-    const env = { ...commandEnv(options), [GUEST_MARKER_ENV]: kernel.release };
+    const env = { ...commandEnv(options), [GUEST_MARKER_ENV]: kernel.release, [GUEST_ACCELERATOR_ENV]: accelerator };
     const job = { command: options.command, env, cwd: options.cwd ?? process.cwd(), projectDir };
     writeFileSync(initramfs, Buffer.concat([base, jobArchive(kernel, job)]));
 

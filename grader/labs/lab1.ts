@@ -36,6 +36,7 @@ function lineWithPid(run: ProcessRun, pid: number): LineExpectation {
 export default defineLab({
   loader: "hello.ts",
   attachments: 1,
+  requires: ["btf", "tracepoint", "probe-read-user-str"],
   checks: [
     check("loads and attaches", 1, async (t) => void (await t.loader()), { hint: 1 }),
 

@@ -75,6 +75,7 @@ function expectCount(table: Table, pid: number, syscall: string, wanted: number,
 export default defineLab({
   loader: "syscalls.ts",
   attachments: 1,
+  requires: ["btf", "tracepoint"],
   checks: [
     check("loads and attaches (the verifier accepts the map lookup)", 1, async (t) => void (await started(t)), { hint: 1 }),
 

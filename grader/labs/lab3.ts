@@ -78,6 +78,7 @@ function mapProblems(read: MapRead, wanted: (pid: number) => boolean, children: 
 export default defineLab({
   loader: "opens.ts",
   attachments: 2,
+  requires: ["btf", "tracepoint"],
   checks: [
     check("loads and attaches both programs", 1, async (t) => void (await t.loader()), { hint: 2 }),
 

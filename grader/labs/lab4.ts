@@ -66,6 +66,7 @@ const workloadStory = (pid: number, stints: ReadonlyArray<{ cpu: number; calls: 
 export default defineLab({
   loader: "percpu.ts",
   attachments: 1,
+  requires: ["btf", "tracepoint", "percpu-array"],
   checks: [
     check("loads and attaches", 1, async (t) => void (await started(t)), { hint: 1 }),
 

@@ -109,6 +109,7 @@ function burstFailure(message: string, count: number, tally: BurstTally, expecte
 export default defineLab({
   loader: loaderFile,
   attachments: 1,
+  requires: ["btf", "tracepoint", "ringbuf", "probe-read-user-str"],
   checks: [
     check("loads and attaches", 1, async (t) => void (await t.loader()), { hint: 1 }),
 

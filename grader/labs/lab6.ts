@@ -18,6 +18,7 @@ const arp = () => ethernet(ethertype.arp, Buffer.alloc(28));
 export default defineLab({
   loader: "firewall.ts",
   attachments: 1,
+  requires: ["btf", "xdp", "xdp-link"],
   checks: [
     check("attaches to the interface given with --iface", 1, async (t) => {
       const { iface, attached } = await liveTraffic(t);

@@ -18,6 +18,8 @@ export interface CliArgs {
   report?: ReportFormat;
   /** Where `report` goes, relative to the course root; stdout when absent. */
   out?: string;
+  /** Grade under these kernels ("6.1", "6.12", "host", "all", or a comma-separated list) instead of this one. */
+  kernel?: string;
 }
 
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
@@ -33,6 +35,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       watch: { type: "boolean", short: "w" },
       report: { type: "string" },
       out: { type: "string", short: "o" },
+      kernel: { type: "string", short: "k" },
     },
   });
   const report = values.report ?? env.npm_config_report;
@@ -41,6 +44,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     throw new Error(`--report must be one of ${reportFormats.join(", ")}, not '${report}'`);
   }
   const out = values.out ?? env.npm_config_out;
+  const kernel = values.kernel ?? env.npm_config_kernel;
+  if (kernel === "true") throw new Error("npm took --kernel for its own flag: put the grader's flags after --, as in npm run grade -- --kernel all --solution");
   if (out !== undefined && report === undefined) throw new Error("--out names the file for --report: add --report junit|csv|json|markdown");
   return {
     labs: positionals,
@@ -52,6 +57,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     watch: values.watch ?? env.npm_config_watch === "true",
     ...(report !== undefined && { report: report as ReportFormat }),
     ...(out !== undefined && { out }),
+    ...(kernel !== undefined && { kernel }),
   };
 }
 
@@ -69,6 +75,7 @@ export function toArgv(args: CliArgs): string[] {
     ...(args.watch ? ["--watch"] : []),
     ...(args.report ? ["--report", args.report] : []),
     ...(args.out !== undefined ? ["--out", args.out] : []),
+    ...(args.kernel !== undefined ? ["--kernel", args.kernel] : []),
   ];
 }
 

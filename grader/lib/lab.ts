@@ -1,5 +1,6 @@
 // The vocabulary of a lab's checks file (grader/labs/labN.ts): defineLab, check, once.
 // A checks file declares; everything that runs, times and prints lives in the library.
+import { isFeatureName, type Requirement } from "./features.ts";
 import type { LoaderProcess } from "./loader.ts";
 import type { Workload } from "./workload.ts";
 
@@ -48,6 +49,11 @@ export interface LabSpec {
   attachments: number;
   /** How long the loader may take to get there; defaults to timing.defaultReadyTimeoutMs. */
   readyTimeoutMs?: number;
+  /**
+   * Kernel features the lab cannot work without ("ringbuf", "xdp-link": see features.ts).
+   * Probed before grading: on a kernel that lacks one, no check runs and the result says which.
+   */
+  requires?: readonly Requirement[];
   checks: readonly Check[];
 }
 
@@ -62,6 +68,9 @@ export function defineLab(spec: LabSpec): LabSpec {
   if (!spec.loader) problems.push("loader is empty");
   if (!Number.isInteger(spec.attachments) || spec.attachments < 0) problems.push("attachments must be an integer >= 0");
   if (spec.checks.length === 0) problems.push("no checks");
+  for (const r of spec.requires ?? []) {
+    if (typeof r === "string" && !isFeatureName(r)) problems.push(`requires '${r}', which is not a known kernel feature (grader/lib/features.ts)`);
+  }
   const names = new Set<string>();
   for (const c of spec.checks) {
     if (!Number.isInteger(c.points) || c.points <= 0) problems.push(`check '${c.name}': points must be a positive integer`);

@@ -7,6 +7,8 @@ import type { CheckResult, FailureReport, GradeReport, LabResult } from "./resul
 export interface Reporter {
   labStarted(lab: LabInfo, dir: string): void;
   buildFailed(message: string): void;
+  /** The kernel lacks features the lab requires (one sentence each); its checks will not run. */
+  kernelLacks(messages: readonly string[]): void;
   checkFinished(result: CheckResult): void;
   labFinished(result: LabResult): void;
 }
@@ -40,6 +42,9 @@ export function textReporter(stream: Output = process.stdout): Reporter {
     buildFailed(message) {
       write(`build: ${c.red("FAIL")}, the BPF code did not compile; clang said:`);
       for (const line of message.split("\n")) write(`${indent}${line}`);
+    },
+    kernelLacks(messages) {
+      for (const message of messages) write(`kernel: ${c.yellow("UNSUPPORTED")}, ${message}`);
     },
     checkFinished(result) {
       const verdict = result.passed ? c.green("OK") : c.red("FAIL");
@@ -83,6 +88,7 @@ export function writeScore(report: GradeReport, stream: Output = process.stdout)
 export const silentReporter: Reporter = {
   labStarted() {},
   buildFailed() {},
+  kernelLacks() {},
   checkFinished() {},
   labFinished() {},
 };

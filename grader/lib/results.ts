@@ -37,6 +37,8 @@ export interface LabResult {
   max: number;
   /** Absent when the lab's BPF code compiled; clang's diagnostics otherwise. */
   buildError?: string;
+  /** The kernel features the lab requires and the kernel lacks, as sentences; no check ran. */
+  unsupported?: string[];
   checks: CheckResult[];
 }
 

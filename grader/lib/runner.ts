@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { buildLab } from "./build.ts";
 import { LabRun } from "./context.ts";
 import { CheckFailure } from "./failure.ts";
+import { unmetRequirements } from "./features.ts";
 import { isLabSpec, type Check, type Hint, type LabSpec } from "./lab.ts";
 import type { CourseLayout } from "./layout.ts";
 import type { OutputLine } from "./loader.ts";
@@ -43,14 +44,21 @@ export async function gradeLab(lab: LabInfo, options: GradeOptions): Promise<Lab
   reporter.labStarted(lab, shownDir);
 
   const checks: CheckResult[] = [];
-  const build = await buildLab(dir);
-  if (!build.ok) {
-    reporter.buildFailed(build.message);
+  const notRun = (message: string) => {
     for (const c of spec.checks) {
-      const failure = { message: "not run: the BPF code did not compile (clang's errors are above)" };
-      checks.push({ name: c.name, points: c.points, passed: false, seconds: 0, failure });
+      checks.push({ name: c.name, points: c.points, passed: false, seconds: 0, failure: { message } });
       reporter.checkFinished(checks.at(-1)!);
     }
+  };
+  // The kernel first: no build or loader can make up for a feature it lacks.
+  const unsupported = (await unmetRequirements(spec.requires ?? [], lab.id)).map((u) => u.message);
+  const build = unsupported.length > 0 ? undefined : await buildLab(dir);
+  if (!build) {
+    reporter.kernelLacks(unsupported);
+    notRun(`not run: ${unsupported.join("; ")}`);
+  } else if (!build.ok) {
+    reporter.buildFailed(build.message);
+    notRun("not run: the BPF code did not compile (clang's errors are above)");
   } else {
     const run = new LabRun(spec, { dir, root: layout.root, ...(options.echo && { echo: options.echo }) });
     const hintFor = hintPhraser(relative(layout.root, labDir(layout, lab, false)), lab.id);
@@ -74,7 +82,8 @@ export async function gradeLab(lab: LabInfo, options: GradeOptions): Promise<Lab
     timestamp: new Date().toISOString(),
     score: checks.reduce((sum, c) => sum + (c.passed ? c.points : 0), 0),
     max: spec.checks.reduce((sum, c) => sum + c.points, 0),
-    ...(!build.ok && { buildError: build.message }),
+    ...(build && !build.ok && { buildError: build.message }),
+    ...(unsupported.length > 0 && { unsupported }),
     checks,
   };
   reporter.labFinished(result);
