@@ -9,19 +9,8 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareKernel, type PreparedKernel } from "../vm/kernels.ts";
-import { busyboxPath } from "../vm/initramfs.ts";
-import { runInKernel } from "../vm/run.ts";
+import { runInKernel, vmUnavailableReason } from "../vm/run.ts";
 import { addonFixture, repoRoot } from "./helpers/kernel.ts";
-
-/** Why the VM runner cannot work here, or undefined when it can. */
-function vmUnavailableReason(): string | undefined {
-  if (process.platform !== "linux" || process.arch !== "x64") return `the VM runner needs an x86_64 Linux host, this is ${process.platform}/${process.arch}`;
-  if (process.getuid?.() !== 0) return "the VM runner needs root (9p passthrough, guest root)";
-  const path = (process.env.PATH ?? "").split(":");
-  if (!path.some((dir) => existsSync(join(dir, "qemu-system-x86_64")))) return "qemu-system-x86_64 is not installed: run bash vm/provision-vm.sh";
-  if (!existsSync(busyboxPath())) return "busybox-static is not installed: run bash vm/provision-vm.sh";
-  return undefined;
-}
 
 /** Under CI a missing prerequisite fails the suite; on a laptop it skips it. */
 function requireVm(): boolean {
