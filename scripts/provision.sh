@@ -9,7 +9,6 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-export DEBIAN_FRONTEND=noninteractive
 packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 make g++ python3)
 # bpftool is its own package on Debian 12 and lives in linux-tools on Ubuntu.
 if apt-cache show bpftool >/dev/null 2>&1 || ! command -v apt-cache >/dev/null; then
@@ -18,22 +17,14 @@ else
   packages+=("linux-tools-$(uname -r)" linux-tools-common)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "provision: installing ${missing[*]}"
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 
 # Node 20+ is needed (node-addon-api, vitest 4). Ubuntu 24.04 ships Node 18, so the
 # distribution's node only bootstraps npm, which then installs Node 22 from the npm registry.
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 20 ]; then
   echo "provision: Node.js >= 20 is required; installing it"
-  command -v npm >/dev/null || apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends nodejs npm >/dev/null
+  command -v npm >/dev/null || bash "$(dirname "$0")/apt-install.sh" nodejs npm
   npm install -g --no-audit --no-fund --loglevel=error node@22
   hash -r
   [ "$(node_major)" -ge 20 ] || { echo "provision: could not install Node.js >= 20" >&2; exit 1; }

@@ -15,17 +15,7 @@ case "$(uname -m)" in
   *) echo "provision-vm.sh: the VM runner supports x86_64 hosts only (this is $(uname -m))" >&2; exit 1 ;;
 esac
 
-export DEBIAN_FRONTEND=noninteractive
 packages=("$qemu" busybox-static kmod xz-utils zstd)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "provision-vm: installing ${missing[*]}"
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  # --no-install-recommends: QEMU's recommends pull in a desktop's worth of packages.
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/../scripts/apt-install.sh" "${packages[@]}"
 
 echo "provision-vm: ok ($(qemu-system-x86_64 --version | head -1))"
