@@ -2,10 +2,10 @@
 // section. With a number, the next part of that hint (its "Still stuck?"). Remembers what
 // was shown in .grades/hints.json.
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
 import { loadHintLog, nextHint, saveHintLog, shownSoFar, type HintStep } from "./lib/hint-log.ts";
 import { parseHints } from "./lib/hints.ts";
 import { labNamedOrLast } from "./lib/lab-args.ts";
+import { failCommand, parseCommand } from "./lib/command.ts";
 import { cliLayout } from "./lib/layout.ts";
 import { readLabReadme, readmeSection } from "./lib/readme.ts";
 import { discoverLabs } from "./lib/registry.ts";
@@ -18,24 +18,10 @@ const usage = `usage: npm run hint [lab] [number] [-- --all | --reset]
   --reset   forget which hints you have seen (of this lab, or of every lab without a name)`;
 
 function fail(message: string): never {
-  console.error(`hint: ${message}`);
-  process.exit(2);
+  return failCommand("hint", message);
 }
 
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: { all: { type: "boolean" }, reset: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-  });
-} catch (err) {
-  fail(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
-}
-const { values, positionals } = parsed;
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const { values, positionals } = parseCommand("hint", { all: { type: "boolean" }, reset: { type: "boolean" } } as const, usage);
 // `npm run hint lab3 --all` without `--`: npm keeps the flag and passes it as npm_config_all.
 const all = values.all ?? process.env.npm_config_all === "true";
 const reset = values.reset ?? process.env.npm_config_reset === "true";

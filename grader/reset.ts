@@ -2,8 +2,8 @@
 // and keeps the student's current files in .grades/backup/<lab>-<time>/.
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import { confirm } from "./lib/confirm.ts";
+import { failCommand, parseCommand } from "./lib/command.ts";
 import { cliLayout } from "./lib/layout.ts";
 import { discoverLabs, labDir, resolveLab, type LabInfo } from "./lib/registry.ts";
 import { backupDir, findStarter, restoreStarter, type Starter } from "./lib/starter.ts";
@@ -15,24 +15,10 @@ const usage = `usage: npm run reset <lab> [-- --yes] [-- --from <git revision>]
 Your current files are copied to .grades/backup/<lab>-<time>/ first.`;
 
 function fail(message: string): never {
-  console.error(`reset: ${message}`);
-  process.exit(2);
+  return failCommand("reset", message);
 }
 
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: { yes: { type: "boolean", short: "y" }, from: { type: "string" }, help: { type: "boolean", short: "h" } },
-  });
-} catch (err) {
-  fail(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
-}
-const { values, positionals } = parsed;
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const { values, positionals } = parseCommand("reset", { yes: { type: "boolean", short: "y" }, from: { type: "string" } } as const, usage);
 const yes = values.yes ?? process.env.npm_config_yes === "true";
 const rev = values.from ?? "HEAD";
 if (positionals.length !== 1) fail(`name one lab\n${usage}`);
