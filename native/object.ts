@@ -153,7 +153,8 @@ export class BpfObject implements Disposable {
 
   /** Attaches every loaded program where its SEC() says; returns the links. */
   attach(): Link[] {
-    return this.programList.filter((p) => p.section !== "xdp" && this.live().programs().find((q) => q.name === p.name)?.autoload).map((p) => p.attach());
+    const autoloaded = new Set(this.live().programs().filter((p) => p.autoload).map((p) => p.name));
+    return this.programList.filter((p) => p.section !== "xdp" && autoloaded.has(p.name)).map((p) => p.attach());
   }
 
   /** A map by name (after load). The same handle is returned each time; keys/values decode from BTF. */

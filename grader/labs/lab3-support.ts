@@ -2,9 +2,9 @@
 // (grader/workloads/lab3-opener.c), the loader's printed tables, and the map read from
 // outside the loader with bpftool.
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
+import { mapIds } from "../lib/attachments.ts";
 import { compileWorkload, spawnWorkload, type CompiledWorkload } from "../lib/compiled-workload.ts";
 import { CheckFailure } from "../lib/failure.ts";
 import type { LoaderProcess } from "../lib/loader.ts";
@@ -130,21 +130,6 @@ export async function waitForNextTable(loader: LoaderProcess): Promise<Table> {
 
 export type MapRead = { entries: Set<number>; maxEntries: number } | { error: string };
 
-/** Ids of the BPF maps process `pid` holds open, from its fds. */
-function mapIdsOf(pid: number): number[] {
-  const ids: number[] = [];
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== "anon_inode:bpf-map") continue;
-      const id = /^map_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"));
-      if (id) ids.push(Number(id[1]));
-    } catch {
-      // the fd was closed while we looked
-    }
-  }
-  return ids;
-}
-
 async function bpftoolJson<T>(args: readonly string[]): Promise<T> {
   const { stdout } = await run("bpftool", ["-j", ...args], { maxBuffer: 256 << 20 });
   return JSON.parse(stdout) as T;
@@ -158,7 +143,7 @@ export async function readMapByName(loader: LoaderProcess, name: string): Promis
   const pid = loader.pid;
   if (pid === undefined || loader.ended) return { error: `the loader is not running (it ${loader.ended ?? "never started"})` };
   const shown: string[] = [];
-  for (const id of mapIdsOf(pid)) {
+  for (const id of mapIds(pid)) {
     const info = await bpftoolJson<{ name?: string; type: string; max_entries: number; bytes_key: number }>(["map", "show", "id", String(id)]);
     shown.push(`${info.name ?? "?"} (${info.type})`);
     if (info.name !== name) continue;

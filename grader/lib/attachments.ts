@@ -37,6 +37,17 @@ export function programIds(pid: number): number[] {
   return [...ids];
 }
 
+/** Ids of the BPF maps process `pid` holds open, from its fds' fdinfo. */
+export function mapIds(pid: number): number[] {
+  const ids: number[] = [];
+  for (const fd of listFds(pid)) {
+    if (readFdLink(pid, fd) !== "anon_inode:bpf-map") continue;
+    const id = /^map_id:\s*(\d+)/m.exec(readFdInfo(pid, fd));
+    if (id) ids.push(Number(id[1]));
+  }
+  return ids;
+}
+
 // Each read may race with the process closing fds or exiting; a vanished fd simply doesn't count.
 function listFds(pid: number): string[] {
   try {
