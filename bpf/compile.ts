@@ -3,7 +3,7 @@
 // with clang's own system include dirs so <linux/...> headers resolve for BPF too.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -89,6 +89,12 @@ export interface CompileOptions {
   force?: boolean;
 }
 
+/** `path` relative to the repo root when it lies inside it, else absolute. */
+function repoPath(path: string): string {
+  const inside = relative(repoRoot, resolve(path));
+  return inside && !inside.startsWith("..") && !isAbsolute(inside) ? inside : resolve(path);
+}
+
 /** Compiles one `*.bpf.c` into a BPF object; skips the work when the object is up to date. */
 export async function compileBpf(source: string, opts: CompileOptions = {}): Promise<string> {
   if (!existsSync(source)) throw new Error(`no such BPF source: ${source}`);
@@ -99,12 +105,15 @@ export async function compileBpf(source: string, opts: CompileOptions = {}): Pro
   const args = [
     "-g", "-O2", "-target", "bpf", `-D__TARGET_ARCH_${targetArch()}`,
     "-Wall", "-Wno-unused-function", process.stderr.isTTY ? "-fcolor-diagnostics" : "-fno-color-diagnostics",
-    "-I", bpfIncludeDir, "-I", dirname(source), ...(await clangSystemIncludes()),
-    // Relative path: clang's diagnostics and BTF line info then name the student's file briefly.
-    "-c", relative(process.cwd(), source) || source, "-o", output,
+    "-I", bpfIncludeDir, "-I", resolve(dirname(source)), ...(await clangSystemIncludes()),
+    // The same source gives the same bytes in any checkout: debug info names paths from the repo root.
+    `-fdebug-prefix-map=${repoRoot}=.`,
+    // Relative to the repo root (clang runs there): diagnostics and BTF line info name the
+    // student's file briefly, the way `npm run` users see it.
+    "-c", repoPath(source), "-o", resolve(output),
   ];
   try {
-    await run("clang", args);
+    await run("clang", args, { cwd: repoRoot });
   } catch (err) {
     const e = err as { code?: string; stderr?: string };
     if (e.code === "ENOENT") throw new Error("clang not found: run `sudo bash scripts/provision.sh` (or use the course VM)");
