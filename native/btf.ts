@@ -78,6 +78,11 @@ export interface Codec<T = unknown> {
   encode(value: T, target?: Buffer, offset?: number): Buffer;
   /** True when encode() sets every byte of the slot (plain integers): no need to zero a reused target first. */
   readonly writesEveryByte?: boolean;
+  /**
+   * A decoder for many values of one buffer (a map dump): the buffer is checked once instead
+   * of on every decode(). Optional; callers fall back to decode().
+   */
+  decoderFor?(buf: Uint8Array): (offset: number) => T;
 }
 
 /** Thrown for malformed BTF: bad magic/version, truncation, dangling ids, cyclic type graphs. */
@@ -554,6 +559,19 @@ class BtfCodec<T> implements Codec<T> {
 
   decode(buf: Uint8Array, offset = 0): T {
     return this.node.read(this.view(buf, offset), offset) as T;
+  }
+
+  decoderFor(buf: Uint8Array): (offset: number) => T {
+    if (!(buf instanceof Uint8Array)) throw new TypeError(`${this.typeName}: expected a Buffer/Uint8Array, got ${describe(buf)}`);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const { node, size, typeName } = this;
+    const last = buf.length - size;
+    return (offset) => {
+      if (!(offset >= 0 && offset <= last) || !Number.isInteger(offset)) {
+        throw new RangeError(`${typeName}: needs ${size} bytes at offset ${offset}, buffer has ${buf.length}`);
+      }
+      return node.read(view, offset) as T;
+    };
   }
 
   encode(value: T, target?: Buffer, offset = 0): Buffer {

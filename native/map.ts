@@ -33,6 +33,10 @@ function fallbackCodec(size: number): Codec {
   return (size === 4 ? u32 : u64) as Codec;
 }
 
+function decoderOver<T>(codec: Codec<T>, buf: Uint8Array): (offset: number) => T {
+  return codec.decoderFor?.(buf) ?? ((offset) => codec.decode(buf, offset));
+}
+
 /**
  * A BPF map. Per-CPU maps (PERCPU_ARRAY, PERCPU_HASH, ...) read and write one value per
  * *possible* CPU: `get()` returns an array indexed by CPU number; see sumPerCpu().
@@ -106,7 +110,15 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
   /** Decodes a value as the kernel returns it (all CPUs' slots for per-CPU maps). */
   decodeValue(bytes: Uint8Array, offset = 0): V {
     if (!this.perCpu) return this.valueCodec.decode(bytes, offset) as V;
-    return Array.from({ length: this.cpus }, (_, cpu) => this.valueCodec.decode(bytes, offset + cpu * this.stride)) as V;
+    return this.valueReader(bytes)(offset);
+  }
+
+  /** Reads values at any offset of `bytes`, checking the buffer once (for dumps). */
+  private valueReader(bytes: Uint8Array): (offset: number) => V {
+    const read = decoderOver(this.valueCodec, bytes);
+    if (!this.perCpu) return read as (offset: number) => V;
+    const { cpus, stride } = this;
+    return (offset) => Array.from({ length: cpus }, (_, cpu) => read(offset + cpu * stride)) as V;
   }
 
   /** The value for `key`, or undefined when absent. */
@@ -186,11 +198,15 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
       if (err instanceof BpfError && ["EINVAL", "ENOTSUPP", "EOPNOTSUPP", "ENOSYS"].includes(err.code)) return [...this.entries()];
       throw err;
     }
-    const out: Array<[K, V]> = new Array(batch.count);
+    const { count, keys, values } = batch;
+    if (count === 0) return [];
+    // One decoder per buffer, not a checked decode() per entry: a dump may hold millions.
+    const keyAt = decoderOver(this.keyCodec, keys);
+    const valueAt = this.valueReader(values);
+    const { keySize } = this;
     const valueBytes = this.native.valueSize;
-    for (let i = 0; i < batch.count; i++) {
-      out[i] = [this.decodeKey(batch.keys, i * this.keySize), this.decodeValue(batch.values, i * valueBytes)];
-    }
+    const out: Array<[K, V]> = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = [keyAt(i * keySize), valueAt(i * valueBytes)];
     return out;
   }
 

@@ -212,6 +212,11 @@ describe.skipIf(!haveToolchain && !process.env.CI)("BTF from clang", () => {
     expect(btf.codec(ev)).toMatchObject({ size: 208, typeName: "struct event" });
     expect(() => btf.codec(ev).decode(Buffer.alloc(207))).toThrow(RangeError);
     expect(() => btf.codec(ev).decode(Buffer.alloc(208), 1)).toThrow(RangeError);
+    // decoderFor() checks the buffer once and each offset on every call.
+    const at = btf.codec(ev).decoderFor!(Buffer.alloc(2 * 208));
+    expect(at(208)).toStrictEqual(btf.codec(ev).decode(Buffer.alloc(208)));
+    for (const bad of [209, -1, 0.5, Number.NaN]) expect(() => at(bad)).toThrow(RangeError);
+    expect(() => btf.codec(ev).decoderFor!("bytes" as unknown as Uint8Array)).toThrow(TypeError);
     expect(() => btf.codec(btf.typeCount)).toThrow(RangeError);
     expect(() => btf.codec(id("handle"))).toThrow(TypeError);
     expect(() => btf.codec(btf.type(id("op_ptr")).type!)).not.toThrow(); // pointer to fwd is fine
