@@ -83,6 +83,11 @@ export interface Codec<T = unknown> {
    * of on every decode(). Optional; callers fall back to decode().
    */
   decoderFor?(buf: Uint8Array): (offset: number) => T;
+  /**
+   * An encoder into the start of one reused buffer (a map's scratch key): checked once.
+   * Unlike encode(), a bad value may leave the buffer partly written. Optional.
+   */
+  encoderFor?(target: Uint8Array): (value: T) => void;
 }
 
 /** Thrown for malformed BTF: bad magic/version, truncation, dangling ids, cyclic type graphs. */
@@ -572,6 +577,14 @@ class BtfCodec<T> implements Codec<T> {
       }
       return node.read(view, offset) as T;
     };
+  }
+
+  encoderFor(target: Uint8Array): (value: T) => void {
+    const view = this.view(target, 0);
+    const { node, size } = this;
+    if (node.writesEveryByte) return (value) => node.write(view, 0, value, "value");
+    // Padding and absent members must not keep the previous value's bytes.
+    return (value) => { zero(view, 0, size); node.write(view, 0, value, "value"); };
   }
 
   encode(value: T, target?: Buffer, offset = 0): Buffer {

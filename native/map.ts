@@ -65,6 +65,8 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
   private readonly scratchValue: Buffer;
   /** lookup(scratchKey) into scratchValue, as a native function with nothing to unpack: the hot path. */
   private readonly lookupScratch: () => boolean;
+  private readonly writeScratchKey: (key: K) => void;
+  private readonly readScratchValue: (offset: number) => V;
 
   /** @internal */
   constructor(private readonly native: NativeMap, info: NativeMapInfo, btf: Btf | undefined, private readonly onClose?: (map: BpfMap<K, V>) => void) {
@@ -81,6 +83,9 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
     this.scratchKey = Buffer.alloc(info.keySize);
     this.scratchValue = Buffer.alloc(native.valueSize);
     this.lookupScratch = native.bindLookup(this.scratchKey, this.scratchValue);
+    const { keyCodec, scratchKey } = this;
+    this.writeScratchKey = keyCodec.encoderFor?.(scratchKey) ?? ((key) => this.encodeKey(key, scratchKey));
+    this.readScratchValue = this.valueReader(this.scratchValue);
   }
 
   /** Key bytes for a key: a Buffer is taken as is (its size is checked by the addon). */
@@ -123,9 +128,9 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
 
   /** The value for `key`, or undefined when absent. */
   get(key: K | Buffer): V | undefined {
-    if (Buffer.isBuffer(key)) return this.native.lookupInto(key, this.scratchValue) ? this.decodeValue(this.scratchValue) : undefined;
-    this.encodeKey(key, this.scratchKey);
-    return this.lookupScratch() ? this.decodeValue(this.scratchValue) : undefined;
+    if (Buffer.isBuffer(key)) return this.native.lookupInto(key, this.scratchValue) ? this.readScratchValue(0) : undefined;
+    this.writeScratchKey(key);
+    return this.lookupScratch() ? this.readScratchValue(0) : undefined;
   }
 
   /** The raw value bytes for `key` (a fresh Buffer), or undefined when absent. */
@@ -143,7 +148,7 @@ export class BpfMap<K = unknown, V = unknown> implements Disposable, Iterable<[K
 
   has(key: K | Buffer): boolean {
     if (Buffer.isBuffer(key)) return this.native.lookupInto(key, this.scratchValue);
-    this.encodeKey(key, this.scratchKey);
+    this.writeScratchKey(key);
     return this.lookupScratch();
   }
 

@@ -217,6 +217,13 @@ describe.skipIf(!haveToolchain && !process.env.CI)("BTF from clang", () => {
     expect(at(208)).toStrictEqual(btf.codec(ev).decode(Buffer.alloc(208)));
     for (const bad of [209, -1, 0.5, Number.NaN]) expect(() => at(bad)).toThrow(RangeError);
     expect(() => btf.codec(ev).decoderFor!("bytes" as unknown as Uint8Array)).toThrow(TypeError);
+    // encoderFor() writes whole values into one reused buffer, clearing what the last one left.
+    const scratch = Buffer.alloc(208, 0xff);
+    const write = btf.codec<Record<string, unknown>>(ev).encoderFor!(scratch);
+    write({ u8v: 1 });
+    expect(scratch).toEqual(btf.codec(ev).encode({ u8v: 1 }));
+    expect(() => write({ u8v: 256 })).toThrow(/u8v.*255/);
+    expect(() => btf.codec(ev).encoderFor!(Buffer.alloc(207))).toThrow(RangeError);
     expect(() => btf.codec(btf.typeCount)).toThrow(RangeError);
     expect(() => btf.codec(id("handle"))).toThrow(TypeError);
     expect(() => btf.codec(btf.type(id("op_ptr")).type!)).not.toThrow(); // pointer to fwd is fine
