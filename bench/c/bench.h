@@ -47,6 +47,14 @@ static inline struct bpf_object *open_object(const char *path)
 	return obj;
 }
 
+static inline struct bpf_object *load_object(const char *path)
+{
+	struct bpf_object *obj = open_object(path);
+	if (bpf_object__load(obj))
+		die("cannot load %s: %s", path, strerror(errno));
+	return obj;
+}
+
 static inline int map_fd(struct bpf_object *obj, const char *name)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);

@@ -11,9 +11,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		die("usage: %s <maps.bpf.o>", argv[0]);
-	struct bpf_object *obj = open_object(argv[1]);
-	if (bpf_object__load(obj))
-		die("cannot load %s: %s", argv[1], strerror(errno));
+	struct bpf_object *obj = load_object(argv[1]);
 	int fd = map_fd(obj, "dump_hash");
 	__u32 capacity = bpf_map__max_entries(bpf_object__find_map_by_name(obj, "dump_hash"));
 	for (__u32 key = 0; key < capacity; key++) {
