@@ -506,8 +506,8 @@ describe("npm run status", () => {
     expect(ran.code).toBe(0);
     const lines = ran.stdout.split("\n");
     expect(lines[0]).toMatch(/^lab\s+title\s+score\s+progress\s+last graded$/);
-    expect(lines[1]).toMatch(/^lab1 {2}hello, execve\s+5\/10 {2}█{10}░{10} {2}2025-01-0\d \d\d:\d\d \(\d+ days ago\)$/);
-    expect(lines[2]).toMatch(/^lab3 {2}hash maps — which processes open files, and…\s+-\/\? {2}not graded yet$/);
+    expect(lines[1]).toMatch(/^lab1 {2}Hello world — a greeting for every execve\s+5\/10 {2}█{10}░{10} {2}2025-01-0\d \d\d:\d\d \(\d+ days ago\)$/);
+    expect(lines[2]).toMatch(/^lab3 {2}Hash maps — which processes open files, and…\s+-\/\? {2}not graded yet$/);
     expect(lines[3]).toMatch(/^total\s+5\/\?\s+0 of 2 labs at full marks$/);
   });
 
