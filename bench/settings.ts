@@ -19,7 +19,7 @@ export interface Settings {
   ringMilliseconds: number;
 }
 
-export const fullSettings: Settings = { trials: 3, lookupWindows: 30, lookupsPerWindow: 10_000, lookupWarmup: 30_000, dumpRepetitions: 7, ringMilliseconds: 1000 };
+export const fullSettings: Settings = { trials: 5, lookupWindows: 30, lookupsPerWindow: 10_000, lookupWarmup: 30_000, dumpRepetitions: 7, ringMilliseconds: 1000 };
 export const quickSettings: Settings = { trials: 1, lookupWindows: 5, lookupsPerWindow: 5_000, lookupWarmup: 10_000, dumpRepetitions: 3, ringMilliseconds: 200 };
 
 /** Everything a comparison needs: the settings and the built C programs and BPF objects. */
