@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 make g++ python3)
+packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 make g++ python3 curl)
 # bpftool is its own package on Debian 12 and lives in linux-tools on Ubuntu.
 if apt-cache show bpftool >/dev/null 2>&1 || ! command -v apt-cache >/dev/null; then
   packages+=(bpftool)
