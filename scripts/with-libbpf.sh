@@ -35,7 +35,10 @@ if [ ! -f "$prefix/.complete" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   tarball=libbpf_$version.orig.tar.gz
-  curl -fsSL --retry 3 -o "$work/$tarball" "http://deb.debian.org/debian/pool/main/libb/libbpf/$tarball"
+  # The Debian mirror and proxy apt is set up with (the way the kernel matrix downloads).
+  mirror=$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null | grep -m1 '/debian/$' || echo http://deb.debian.org/debian/)
+  eval "$(apt-config shell apt_proxy Acquire::http::Proxy 2>/dev/null || true)"
+  curl -fsSL --retry 3 ${apt_proxy:+--proxy "$apt_proxy"} -o "$work/$tarball" "${mirror}pool/main/libb/libbpf/$tarball"
   echo "${sha256[$version]}  $work/$tarball" | sha256sum --check --quiet
   tar -xzf "$work/$tarball" -C "$work"
   # Static only, position-independent: it ends up inside the addon's shared object.
