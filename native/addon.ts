@@ -47,7 +47,8 @@ export interface NativeRingBuffer {
   readonly closed: boolean;
   start(onReadable: (status: number) => void): void;
   stop(): void;
-  drain(max: number): Buffer | null;
+  /** Byte count copied into `spare` (0: empty), or a new Buffer when the batch did not fit. */
+  drain(max: number, spare?: Buffer): number | Buffer;
   close(): void;
 }
 export interface NativeTracePipe {

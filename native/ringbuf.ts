@@ -1,6 +1,6 @@
 // Ring buffer: the BPF program reserves a record, fills it and submits it; user space reads the
 // records in order. Reading never blocks the event loop: the addon watches the ring's epoll fd
-// on the loop thread and copies up to `maxPerTick` records into one Buffer per drain.
+// on the loop thread and copies up to `maxPerTick` records into one reused Buffer per drain.
 import type { NativeRingBuffer } from "./addon.ts";
 import { addon } from "./addon.ts";
 import type { Codec } from "./btf.ts";
@@ -22,7 +22,7 @@ export interface RingBufferOptions<T> {
   highWater?: number;
 }
 
-/** A batch of records as copied from the ring in one drain. */
+/** A batch of records as copied from the ring in one drain, valid until the consumer's callback returns. */
 export class RecordBatch {
   /** The length words, read in place: the addon writes them in host byte order, 4-aligned. */
   private readonly words: Uint32Array;
@@ -79,6 +79,9 @@ export class RingBuffer<T = Buffer> implements Disposable, AsyncIterable<T> {
   private sink: ((batch: RecordBatch) => void) | undefined;
   private queue: AsyncQueue<T> | undefined;
   private paused = false;
+  /** Where drains land: reused (a fresh Buffer per drain cost a page fault per 4 KiB), grown to the largest batch. */
+  private spare = Buffer.allocUnsafeSlow(64 * 1024);
+  private delivering = false;
 
   constructor(map: BpfMap, private readonly options: RingBufferOptions<T> = {}) {
     if (map.type !== "ringbuf") throw new TypeError(`map '${map.name}' is a ${map.type} map, not a ringbuf`);
@@ -98,10 +101,23 @@ export class RingBuffer<T = Buffer> implements Disposable, AsyncIterable<T> {
 
   /** Drains now, delivering up to `max` records; returns how many were delivered. */
   poll(max: number = this.maxPerTick): number {
-    const buffer = this.native.drain(max);
-    if (!buffer) return 0;
-    const batch = new RecordBatch(buffer);
-    this.sink?.(batch);
+    // A poll() from inside a consumer's callback must not overwrite the batch being delivered.
+    const drained = this.native.drain(max, this.delivering ? undefined : this.spare);
+    if (drained === 0) return 0;
+    let bytes: Buffer;
+    if (typeof drained === "number") {
+      bytes = this.spare.subarray(0, drained);
+    } else {
+      bytes = drained;
+      if (!this.delivering) this.spare = Buffer.allocUnsafeSlow(drained.length); // room for a batch this big next time
+    }
+    const batch = new RecordBatch(bytes);
+    this.delivering = true;
+    try {
+      this.sink?.(batch);
+    } finally {
+      this.delivering = false;
+    }
     return batch.count;
   }
 
@@ -131,7 +147,10 @@ export class RingBuffer<T = Buffer> implements Disposable, AsyncIterable<T> {
     return this;
   }
 
-  /** Calls `callback` once per drain with the raw records: the high-rate path. */
+  /**
+   * Calls `callback` once per drain with the raw records: the high-rate path. The batch's
+   * bytes are reused by the next drain: copy what you keep past the callback.
+   */
   onBatch(callback: (batch: RecordBatch) => void): this {
     this.start(callback);
     return this;

@@ -88,11 +88,15 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
   // keeps the process alive, so a stopped ring buffer lets Node exit.
   void Stop(const Napi::CallbackInfo&) { watcher_.Stop(); }
 
-  // drain(max) -> Buffer | null: up to `max` records, null when the ring is empty.
+  // drain(max, spare) -> number | Buffer: up to `max` records. When they fit in `spare` (a
+  // Buffer the caller keeps for this), they are copied there and the byte count is returned
+  // (0: the ring was empty); else they come back in a new Buffer. Reusing `spare` spares a
+  // fresh allocation per drain, whose pages the kernel would fault in again each time.
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     struct ring_buffer* rb = Live(env);
     uint32_t max = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 4096;
+    bool has_spare = info.Length() > 1 && info[1].IsBuffer();
     // One scratch vector for the life of the ring: its pages stay mapped, so a drain costs a
     // copy per record and one copy out, not a fresh allocation faulted in page by page.
     scratch_.clear();
@@ -102,7 +106,15 @@ class NativeRingBuffer : public Napi::ObjectWrap<NativeRingBuffer> {
     int err = ring_buffer__consume(rb);
     batch_ = nullptr;
     if (err < 0 && err != kStopDraining) ThrowBpfError(env, "ringbuf", -err, "ring buffer consume failed");
-    if (scratch_.empty()) return env.Null();
+    if (has_spare) {
+      auto spare = info[1].As<Napi::Buffer<uint8_t>>();
+      if (scratch_.size() <= spare.Length()) {
+        if (!scratch_.empty()) memcpy(spare.Data(), scratch_.data(), scratch_.size());
+        return Napi::Number::New(env, static_cast<double>(scratch_.size()));
+      }
+    } else if (scratch_.empty()) {
+      return Napi::Number::New(env, 0);
+    }
     return Napi::Buffer<uint8_t>::Copy(env, scratch_.data(), scratch_.size());
   }
 

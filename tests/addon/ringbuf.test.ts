@@ -101,6 +101,50 @@ describe.skipIf(!requireBpf())("ring buffer", () => {
     expect(ring.poll(3)).toBe(0); // nothing left
   });
 
+  it("drains land in one reused buffer: a batch bigger than it arrives whole, and it grows", async () => {
+    const target = await Target.start();
+    const { obj, ring } = open(target, { maxPerTick: 10_000 });
+    using _obj = obj;
+    await target.getppid(3000); // 3000 x 36 bytes: more than the 64 KiB the ring starts with
+    const sizes: number[] = [];
+    const seqs: number[] = [];
+    ring.onBatch((batch) => {
+      sizes.push(batch.count);
+      for (const r of batch) seqs.push(r.readUInt32LE(4));
+    });
+    await waitFor(() => seqs.length >= 3000, "3000 records");
+    await target.getppid(3000); // now fits in the grown buffer
+    await waitFor(() => seqs.length >= 6000, "6000 records");
+    expect(sizes[0]).toBe(3000);
+    expect(seqs).toEqual(Array.from({ length: 6000 }, (_, i) => i + 1));
+  });
+
+  it("poll() inside a consumer's callback does not overwrite the batch being delivered", async () => {
+    const target = await Target.start();
+    const { obj, ring } = open(target, { maxPerTick: 100 });
+    using _obj = obj;
+    await target.getppid(200);
+    const outer: number[] = [];
+    const inner: number[] = [];
+    let depth = 0;
+    ring.onBatch((batch) => {
+      depth++;
+      try {
+        if (depth === 1 && outer.length === 0) {
+          expect(ring.poll()).toBe(100); // records 101-200, delivered one level down, right now
+          for (const r of batch) outer.push(r.readUInt32LE(4)); // read after the nested drain
+        } else {
+          for (const r of batch) inner.push(r.readUInt32LE(4));
+        }
+      } finally {
+        depth--;
+      }
+    });
+    await waitFor(() => outer.length >= 100, "the outer batch");
+    expect(outer).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(inner).toEqual(Array.from({ length: 100 }, (_, i) => i + 101));
+  });
+
   it("pollIntervalMs drains records submitted with BPF_RB_NO_WAKEUP", async () => {
     const target = await Target.start();
     const { obj, ring } = open(target, { noWakeup: true, pollIntervalMs: 5 });
