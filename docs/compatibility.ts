@@ -52,8 +52,8 @@ export function compatibilityMarkdown(root: string): string {
     "## libbpf versions",
     "",
     "The addon links the system's libbpf: 1.1 on Debian 12, 1.3 on the course VM's Ubuntu 24.04. " +
-      "It uses only what 1.1 has, and `npm test` also runs the addon's tests with the addon linked " +
-      "against libbpf 1.5 (`scripts/with-libbpf.sh`, built from Debian's source).",
+      "It uses only what 1.1 has, and `npm test` also runs the addon's tests and grades every lab's " +
+      "reference solution with the addon linked against libbpf 1.5 (`scripts/with-libbpf.sh`, built from Debian's source).",
     "",
     "## Running it again",
     "",

@@ -1,7 +1,7 @@
 // The addon is written against Debian 12's libbpf 1.1 and must work on the libbpf students'
 // VMs have (Ubuntu 24.04: 1.3) and later. scripts/with-libbpf.sh builds a copy of the course
 // with the addon statically linked against libbpf 1.5 (Debian's source); the addon's own
-// tests then run in that copy, on the real kernel.
+// tests, then the grader on every lab's reference solution, run in that copy, on the real kernel.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const newer = "1.5.0";
 
 describe.skipIf(!requireBpf())(`the addon on a newer libbpf (${newer})`, () => {
-  it("builds against it and passes the addon's own tests there", async () => {
+  it("builds against it, passes the addon's own tests and grades every solution to full marks", async () => {
     const copy = join(mkdtempSync(join(tmpdir(), "libbpf-newer-")), "course");
     try {
       await run("bash", [join(repoRoot, "scripts/with-libbpf.sh"), newer, copy], { cwd: repoRoot, timeout: 400_000 });
@@ -29,6 +29,13 @@ describe.skipIf(!requireBpf())(`the addon on a newer libbpf (${newer})`, () => {
       expect(tests.code, plain.split("\n").filter((l) => /FAIL|×|Error/.test(l)).slice(0, 40).join("\n")).toBe(0);
       expect(plain).toMatch(/Tests\s+\d+ passed/);
       expect(plain).not.toMatch(/skipped/);
+
+      // And every lab's reference solution, graded there as students grade theirs.
+      const graded = await run(process.execPath, ["--import", "tsx", "grader/grade.ts", "--solution"], { cwd: copy, timeout: 300_000, maxBuffer: 16 << 20 })
+        .then(({ stdout }) => ({ stdout, code: 0 }))
+        .catch((err: { stdout?: string; stderr?: string; code?: number }) => ({ stdout: `${err.stdout ?? ""}\n${err.stderr ?? ""}`, code: err.code ?? 1 }));
+      expect(graded.code, graded.stdout).toBe(0);
+      expect(graded.stdout).toMatch(/^Score: (\d+)\/\1$/m);
     } finally {
       rmSync(join(copy, ".."), { recursive: true, force: true });
     }
