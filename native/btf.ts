@@ -552,11 +552,19 @@ class BtfCodec<T> implements Codec<T> {
     this.writesEveryByte = node.writesEveryByte === true;
   }
 
-  private view(buf: Uint8Array, offset: number): DataView {
+  private checkBuffer(buf: Uint8Array): void {
     if (!(buf instanceof Uint8Array)) throw new TypeError(`${this.typeName}: expected a Buffer/Uint8Array, got ${describe(buf)}`);
+  }
+
+  private checkOffset(buf: Uint8Array, offset: number): void {
     if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
       throw new RangeError(`${this.typeName}: needs ${this.size} bytes at offset ${offset}, buffer has ${buf.length}`);
     }
+  }
+
+  private view(buf: Uint8Array, offset: number): DataView {
+    this.checkBuffer(buf);
+    this.checkOffset(buf, offset);
     if (buf === this.lastBuffer) return this.lastView!;
     this.lastBuffer = buf;
     return (this.lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
@@ -567,14 +575,11 @@ class BtfCodec<T> implements Codec<T> {
   }
 
   decoderFor(buf: Uint8Array): (offset: number) => T {
-    if (!(buf instanceof Uint8Array)) throw new TypeError(`${this.typeName}: expected a Buffer/Uint8Array, got ${describe(buf)}`);
+    this.checkBuffer(buf);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const { node, size, typeName } = this;
-    const last = buf.length - size;
+    const { node } = this;
     return (offset) => {
-      if (!(offset >= 0 && offset <= last) || !Number.isInteger(offset)) {
-        throw new RangeError(`${typeName}: needs ${size} bytes at offset ${offset}, buffer has ${buf.length}`);
-      }
+      this.checkOffset(buf, offset);
       return node.read(view, offset) as T;
     };
   }
