@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { repoRoot, requireBpf } from "./helpers/kernel.ts";
+import { repoRoot, requireBpf, runNodeToEnd } from "./helpers/kernel.ts";
 
 const run = promisify(execFile);
 const newer = "1.5.0";
@@ -21,20 +21,16 @@ describe.skipIf(!requireBpf())(`the addon on a newer libbpf (${newer})`, () => {
       const { stdout: version } = await run(process.execPath, ["--import", "tsx", "-e", 'import("#bpf").then((m) => console.log(m.libbpfVersion))'], { cwd: copy });
       expect(version.trim()).toBe(`v${newer.split(".").slice(0, 2).join(".")}`);
 
-      const tests = await run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "tests/addon", "tests/btf.test.ts"], { cwd: copy, timeout: 300_000, maxBuffer: 64 << 20 })
-        .then(({ stdout }) => ({ stdout, code: 0 }))
-        .catch((err: { stdout?: string; stderr?: string; code?: number }) => ({ stdout: `${err.stdout ?? ""}\n${err.stderr ?? ""}`, code: err.code ?? 1 }));
+      const tests = await runNodeToEnd(["node_modules/vitest/vitest.mjs", "run", "tests/addon", "tests/btf.test.ts"], { cwd: copy, timeout: 300_000 });
       // vitest colours its summary even without a TTY when FORCE_COLOR is set: match loosely.
-      const plain = tests.stdout.replace(/\x1b\[[0-9;]*m/g, "");
+      const plain = `${tests.stdout}\n${tests.stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
       expect(tests.code, plain.split("\n").filter((l) => /FAIL|×|Error/.test(l)).slice(0, 40).join("\n")).toBe(0);
       expect(plain).toMatch(/Tests\s+\d+ passed/);
       expect(plain).not.toMatch(/skipped/);
 
       // And every lab's reference solution, graded there as students grade theirs.
-      const graded = await run(process.execPath, ["--import", "tsx", "grader/grade.ts", "--solution"], { cwd: copy, timeout: 300_000, maxBuffer: 16 << 20 })
-        .then(({ stdout }) => ({ stdout, code: 0 }))
-        .catch((err: { stdout?: string; stderr?: string; code?: number }) => ({ stdout: `${err.stdout ?? ""}\n${err.stderr ?? ""}`, code: err.code ?? 1 }));
-      expect(graded.code, graded.stdout).toBe(0);
+      const graded = await runNodeToEnd(["--import", "tsx", "grader/grade.ts", "--solution"], { cwd: copy, timeout: 300_000, maxBuffer: 16 << 20 });
+      expect(graded.code, `${graded.stdout}\n${graded.stderr}`).toBe(0);
       expect(graded.stdout).toMatch(/^Score: (\d+)\/\1$/m);
     } finally {
       rmSync(join(copy, ".."), { recursive: true, force: true });

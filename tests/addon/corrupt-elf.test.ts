@@ -2,13 +2,9 @@
 // the image (native/src/elf_check.cc), libbpf 1.1 segfaulted on about 1 in 350 randomly damaged
 // copies of maps.bpf.o and hung on a self-referring BTF type. The cases run in a child process,
 // so a crash is reported here instead of killing the test runner.
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { addonFixture, addonFixtures, repoRoot, requireBpf } from "../helpers/kernel.ts";
-
-const run = promisify(execFile);
+import { addonFixture, addonFixtures, repoRoot, requireBpf, runNodeToEnd } from "../helpers/kernel.ts";
 
 // Seeds of corrupt-elf.ts that crashed libbpf 1.1 inside bpf_object__open_*() (mostly in .maps
 // parsing, on a BTF type id out of range) before the checks existed, with maps.bpf.o as clang 14
@@ -25,9 +21,7 @@ describe.skipIf(!requireBpf())("damaged BPF objects", () => {
   it("open and load either work or throw BpfError for 1000 random corruptions, the known crash seeds and targeted damage", async () => {
     const child = join(addonFixtures, "corrupt-elf-child.ts");
     const args = ["--import", "tsx", child, mapsPath, randomSeeds, crashSeeds.join(","), "targeted"];
-    const result = await run(process.execPath, args, { cwd: repoRoot, timeout: 50_000, maxBuffer: 16 << 20 })
-      .then(({ stdout }) => ({ stdout, code: 0, signal: null as string | null }))
-      .catch((err: { code?: number; signal?: string; stdout?: string }) => ({ stdout: err.stdout ?? "", code: err.code, signal: err.signal ?? null }));
+    const result = await runNodeToEnd(args, { cwd: repoRoot, timeout: 50_000, maxBuffer: 16 << 20 });
     const lines = result.stdout.split("\n");
     // The case a crash or hang interrupted is the last one started and never finished.
     const last = lines.filter((l) => /^(case|ok|FAIL) /.test(l)).at(-1) ?? "";

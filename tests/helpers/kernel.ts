@@ -17,6 +17,18 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 /** Directory of the addon test fixtures. */
 export const addonFixtures = join(repoRoot, "tests/fixtures/addon");
 
+/** How a child process ended: its output, and its exit code (0 when it succeeded) or the signal that killed it. */
+export interface Finished { stdout: string; stderr: string; code: number | string | null; signal: string | null }
+
+/** Runs `node <args>` to its end and says how it ended, where execFile would reject on a failure. */
+export function runNodeToEnd(args: readonly string[], options: { cwd: string; timeout: number; maxBuffer?: number }): Promise<Finished> {
+  return run(process.execPath, [...args], { maxBuffer: 64 << 20, ...options })
+    .then(({ stdout, stderr }): Finished => ({ stdout, stderr, code: 0, signal: null }))
+    .catch((err: { stdout?: string; stderr?: string; code?: number | string; signal?: string }): Finished => ({
+      stdout: err.stdout ?? "", stderr: err.stderr ?? "", code: err.code ?? null, signal: err.signal ?? null,
+    }));
+}
+
 /** Why BPF cannot run here, or undefined when it can. */
 export function bpfUnavailableReason(): string | undefined {
   if (process.platform !== "linux") return `BPF needs Linux, this is ${process.platform}`;
