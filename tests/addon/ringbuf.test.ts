@@ -22,6 +22,17 @@ describe.skipIf(!requireBpf())("ring buffer", () => {
     return { obj, ring };
   }
 
+  /** Each batch's size and every record's sequence number, as onBatch delivers them. */
+  const collectBatches = (ring: RingBuffer<Event>) => {
+    const sizes: number[] = [];
+    const seqs: number[] = [];
+    ring.onBatch((batch) => {
+      sizes.push(batch.count);
+      for (const r of batch) seqs.push(r.readUInt32LE(4));
+    });
+    return { sizes, seqs };
+  };
+
   const expectInOrder = (events: Event[], pid: number, n: number) => {
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(events.every((e) => e.pid === pid && e.comm === "target" && e.marker === 0n)).toBe(true);
@@ -88,12 +99,7 @@ describe.skipIf(!requireBpf())("ring buffer", () => {
     const { obj, ring } = open(target, { maxPerTick: 10 });
     using _obj = obj;
     await target.getppid(95); // all in the ring before anyone reads
-    const sizes: number[] = [];
-    const seqs: number[] = [];
-    ring.onBatch((batch) => {
-      sizes.push(batch.count);
-      for (const r of batch) seqs.push(r.readUInt32LE(4));
-    });
+    const { sizes, seqs } = collectBatches(ring);
     await waitFor(() => seqs.length >= 95, "95 records");
     expect(Math.max(...sizes)).toBe(10);
     expect(sizes.length).toBeGreaterThanOrEqual(10);
@@ -106,12 +112,7 @@ describe.skipIf(!requireBpf())("ring buffer", () => {
     const { obj, ring } = open(target, { maxPerTick: 10_000 });
     using _obj = obj;
     await target.getppid(3000); // 3000 x 36 bytes: more than the 64 KiB the ring starts with
-    const sizes: number[] = [];
-    const seqs: number[] = [];
-    ring.onBatch((batch) => {
-      sizes.push(batch.count);
-      for (const r of batch) seqs.push(r.readUInt32LE(4));
-    });
+    const { sizes, seqs } = collectBatches(ring);
     await waitFor(() => seqs.length >= 3000, "3000 records");
     await target.getppid(3000); // now fits in the grown buffer
     await waitFor(() => seqs.length >= 6000, "6000 records");
